@@ -1,0 +1,87 @@
+{{ config(unique_key='order_id') }}
+
+-- One row per order: its latest version (latest updated_at; on a tie the later delivery).
+-- An incremental run compares the new versions with the one already stored, so a late replay
+-- of an old version never overwrites a newer one.
+with source as (
+    select * from {{ source('raw', 'sales') }}
+    where {{ arrival_window('_dt') }}
+),
+
+versions as (
+    select
+        order_id,
+        order_time,
+        updated_at,
+        status,
+        amount,
+        coalesce(refund_amount, 0) as refund_amount,
+        channel,
+        store_id,
+        member_id,
+        member_card_no,
+        phone,
+        phone_kind,
+        email,
+        wechat_openid,
+        item_count,
+        category,
+        coupon_id,
+        campaign_id,
+        _dt as arrived_on,
+        _source_file as source_file,
+        _row_number as source_row
+    from source
+    {% if is_incremental() %}
+    union all
+    select
+        order_id, order_time, updated_at, status, amount, refund_amount, channel, store_id,
+        member_id, member_card_no, phone, phone_kind, email, wechat_openid, item_count, category,
+        coupon_id, campaign_id, arrived_on, source_file, source_row
+    from {{ this }}
+    where order_id in (select order_id from source)
+    {% endif %}
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by order_id
+            order by updated_at desc, arrived_on desc, source_file desc, source_row desc
+        ) as version_rank,
+        count(*) over (partition by order_id) as versions_seen
+    from versions
+),
+
+latest as (
+    select
+        order_id,
+        order_time,
+        cast(order_time as date) as order_date,
+        updated_at,
+        status,
+        amount,
+        refund_amount,
+        -- Net revenue (output contract): amount − refunds of the latest version; cancelled = 0.
+        case when status = 'cancelled' then 0 else amount - refund_amount end as net_amount,
+        channel,
+        store_id,
+        member_id,
+        member_card_no,
+        phone,
+        phone_kind,
+        email,
+        wechat_openid,
+        item_count,
+        category,
+        coupon_id,
+        campaign_id,
+        arrived_on,
+        source_file,
+        source_row
+    from ranked
+    where version_rank = 1
+)
+
+select * from latest

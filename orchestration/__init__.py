@@ -1,0 +1,1 @@
+"""userops: the Dagster code location and its helpers."""

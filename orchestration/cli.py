@@ -1,0 +1,206 @@
+"""`userops`: generate sample data and run the pipeline through Dagster from a terminal.
+
+    userops generate --persons 2000 --start 2026-08-01 --end 2026-10-31 --seed 42
+    userops run --date 2026-10-31
+    userops run --from 2026-08-01 --to 2026-10-31     # one run, one dbt build for the range
+    userops demo                                       # sample data + everything on it
+
+Runs go through the real Dagster instance in $DAGSTER_HOME (default .dagster_home/), so they
+appear in `dagster dev`. Exit status 1 names the failed asset steps and blocking checks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from orchestration.settings import Settings, export_environment, prepare_dagster_home
+
+DEMO = {"persons": 2000, "start": date(2026, 8, 1), "end": date(2026, 10, 31), "seed": 42}
+SAMPLE_MARKER = ".userops-sample"        # marks a landing zone the generator owns (safe to replace)
+
+
+class UsageError(Exception):
+    pass
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date in YYYY-MM-DD form") from None
+
+
+def _say(message: str) -> None:
+    print(f"[userops] {message}", flush=True)
+
+
+# --- generate -----------------------------------------------------------------------------------
+
+def generate_sample(landing: Path, persons: int, start: date, end: date, seed: int,
+                    truth: Path | None) -> dict[str, int]:
+    from orchestration.sample.generator import generate
+
+    if landing.exists() and any(landing.iterdir()):
+        if not (landing / SAMPLE_MARKER).exists():
+            raise UsageError(f"{landing} already holds data that the generator did not write; "
+                             "point USEROPS_LANDING (or --landing) at an empty or sample folder")
+        shutil.rmtree(landing)
+    _say(f"generating {persons:,} persons, arrival days {start} … {end} (seed {seed}) into {landing}")
+    began = time.monotonic()
+    written = generate(landing, persons, start, end, seed, truth)
+    (landing / SAMPLE_MARKER).write_text(f"persons={persons} start={start} end={end} seed={seed}\n")
+    _say("rows written: " + ", ".join(f"{k} {v:,}" for k, v in sorted(written.items()))
+         + f" ({time.monotonic() - began:.1f}s)" + (f"; ground truth in {truth}" if truth else ""))
+    return written
+
+
+# --- run ------------------------------------------------------------------------------------------
+
+def check_dates(settings: Settings, start: date, end: date) -> None:
+    if end < start:
+        raise UsageError(f"--to {end} is before --from {start}")
+    if start < settings.start_date:
+        raise UsageError(f"{start} is before the first daily partition {settings.start_date}; "
+                         f"set USEROPS_START_DATE={start.isoformat()} (or earlier) to move it")
+
+
+def prepare_dbt_manifest() -> None:
+    """@dbt_assets reads target/manifest.json at import: parse the project first."""
+    from orchestration.dbt_project import dbt_project
+
+    _say("parsing the dbt project")
+    dbt_project.preparer.prepare(dbt_project)
+
+
+def run_pipeline(start: date, end: date) -> int:
+    """Materialise every asset for arrival days start..end (inclusive) as one Dagster run."""
+    settings = export_environment()
+    check_dates(settings, start, end)
+    prepare_dagster_home(settings)
+    prepare_dbt_manifest()
+
+    import dagster as dg
+    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def("daily_pipeline")
+    instance = dg.DagsterInstance.get()
+    if start == end:
+        partition = {"partition_key": start.isoformat(), "tags": {}}
+    else:
+        partition = {"partition_key": None, "tags": {ASSET_PARTITION_RANGE_START_TAG: start.isoformat(),
+                                                      ASSET_PARTITION_RANGE_END_TAG: end.isoformat()}}
+    _say(f"running every asset for {start} … {end} ({(end - start).days + 1} day(s)); "
+         f"warehouse {settings.warehouse}; Dagster home {settings.dagster_home}")
+    began = time.monotonic()
+    result = job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        **partition,
+    )
+    failures = describe_failures(result)
+    _say(f"run {result.run_id} {'succeeded' if result.success and not failures else 'FAILED'} "
+         f"in {time.monotonic() - began:.0f}s")
+    print_counts(settings.warehouse, start, end + timedelta(days=1))
+    if failures or not result.success:
+        for line in failures or ["the run failed (see the log above)"]:
+            print(f"[userops] FAILED: {line}", file=sys.stderr, flush=True)
+        return 1
+    return 0
+
+
+def describe_failures(result) -> list[str]:
+    import dagster as dg
+
+    lines = []
+    for event in result.all_events:
+        if event.event_type == dg.DagsterEventType.STEP_FAILURE:
+            error = event.event_specific_data.error
+            lines.append(f"step {event.step_key}: {error.message.strip().splitlines()[0] if error else ''}")
+        elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                level = "ERROR" if evaluation.severity == dg.AssetCheckSeverity.ERROR else "WARN"
+                message = (evaluation.description or "").strip()
+                line = f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} ({level}) {message}"
+                if level == "ERROR":
+                    lines.append(line)
+                else:
+                    _say(f"warning: {line}")
+    return lines
+
+
+def print_counts(warehouse: Path, start: date, end: date) -> None:
+    """Rows per raw, quarantine and staging table for the run's window, and in total."""
+    import duckdb
+
+    if not warehouse.exists():
+        return
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        tables = conn.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ('raw', 'staging') order by table_schema, table_name").fetchall()
+        _say(f"{'table':<40} {'rows in window':>15} {'rows in total':>14}")
+        for schema, table in tables:
+            column = "_dt" if schema == "raw" else "arrived_on"
+            columns = {c[0] for c in conn.execute(f'describe "{schema}"."{table}"').fetchall()}
+            total = conn.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+            window = (conn.execute(f'select count(*) from "{schema}"."{table}" where {column} >= ? and {column} < ?',
+                                   [start, end]).fetchone()[0] if column in columns else total)
+            _say(f"{schema + '.' + table:<40} {window:>15,} {total:>14,}")
+
+
+# --- entry point ------------------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="userops", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="write the simulated brand's data into the landing zone")
+    gen.add_argument("--persons", type=int, default=DEMO["persons"])
+    gen.add_argument("--start", type=_date, default=DEMO["start"], help="first arrival day (YYYY-MM-DD)")
+    gen.add_argument("--end", type=_date, default=DEMO["end"], help="last arrival day (YYYY-MM-DD)")
+    gen.add_argument("--seed", type=int, default=DEMO["seed"])
+    gen.add_argument("--landing", type=Path, help="default: USEROPS_LANDING or data/landing")
+    gen.add_argument("--truth", type=Path, default=None,
+                     help="also write the true person behind every identifier and record here")
+
+    run = sub.add_parser("run", help="materialise every asset for a day or a range of days")
+    when = run.add_mutually_exclusive_group(required=True)
+    when.add_argument("--date", type=_date, help="one arrival day")
+    when.add_argument("--from", dest="start", type=_date, help="first arrival day of a range")
+    run.add_argument("--to", dest="end", type=_date, help="last arrival day of a range (with --from)")
+
+    sub.add_parser("demo", help="generate the bundled sample data and run everything on it")
+
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "generate":
+            landing = (args.landing.resolve() if args.landing else Settings.from_env().landing)
+            generate_sample(landing, args.persons, args.start, args.end, args.seed, args.truth)
+            return 0
+        if args.command == "run":
+            if args.start and not args.end:
+                raise UsageError("--from needs --to")
+            if args.end and not args.start:
+                raise UsageError("--to needs --from")
+            start, end = (args.date, args.date) if args.date else (args.start, args.end)
+            return run_pipeline(start, end)
+        settings = Settings.from_env()
+        generate_sample(settings.landing, DEMO["persons"], DEMO["start"], DEMO["end"], DEMO["seed"],
+                        settings.landing.parent / "ground_truth")
+        return run_pipeline(DEMO["start"], DEMO["end"])
+    except UsageError as exc:
+        print(f"userops: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

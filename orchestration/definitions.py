@@ -1,0 +1,18 @@
+"""The code location: every asset, check, job, schedule and resource, assembled in one place."""
+
+import dagster as dg
+
+from orchestration.defs.ingest import ingest_assets
+from orchestration.defs.resources import build_resources
+from orchestration.defs.schedules import all_assets_job, daily_schedule
+from orchestration.defs.transform import dbt_models
+from orchestration.settings import export_environment
+
+export_environment()      # absolute paths for the dbt subprocess
+
+defs = dg.Definitions(
+    assets=[*ingest_assets, dbt_models],
+    jobs=[all_assets_job],
+    schedules=[daily_schedule],
+    resources=build_resources(),
+)

@@ -1,0 +1,1 @@
+"""Plain-Python helpers with no Dagster definitions, unit-testable on their own."""

@@ -1,0 +1,95 @@
+"""The input contract (../shared/spec/input-contract.md) as data: one `SourceSpec` per source.
+
+Value rules (allowed statuses, ranges, …) live in the Great Expectations suites in
+`expectations/<source>.json`; this module only says which columns exist, which are required,
+and how each column is parsed or normalised before those rules run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from orchestration.lib.identifiers import normalize_email, normalize_id, normalize_phone
+
+IDENTIFIER_NORMALIZERS = {"phone": normalize_phone, "email": normalize_email}
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    name: str
+    key: str                          # the column that identifies a record
+    event_time: str                   # the timestamp the record happened at (future-event rule)
+    columns: tuple[str, ...]          # contract columns, in order
+    required: tuple[str, ...]
+    timestamps: tuple[str, ...] = ()
+    dates: tuple[str, ...] = ()
+    decimals: tuple[str, ...] = ()
+    integers: tuple[str, ...] = ()
+    phones: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()
+    # (type column, value column): the value is normalised by the identifier type on its row.
+    typed_identifier: tuple[str, str] | None = None
+    description: str = ""
+    defaults: dict[str, str] = field(default_factory=dict)   # column → column it defaults to
+
+
+ONLINE = SourceSpec(
+    name="online", key="event_id", event_time="event_time",
+    description="App, web, H5 and mini-program events.",
+    columns=("event_id", "event_time", "event_type", "platform", "device_id", "push_token",
+             "member_id", "phone", "email", "wechat_openid", "wechat_unionid", "content_category",
+             "item_id", "campaign_id", "acquisition_channel"),
+    required=("event_id", "event_time", "event_type"),
+    timestamps=("event_time",), phones=("phone",), emails=("email",),
+    ids=("event_id", "device_id", "push_token", "member_id", "wechat_openid", "wechat_unionid",
+         "item_id", "campaign_id"),
+)
+
+OFFLINE = SourceSpec(
+    name="offline", key="record_id", event_time="record_time",
+    description="Store visits, POS member desks, event check-ins, surveys, in-store Wi-Fi.",
+    columns=("record_id", "record_time", "record_type", "store_id", "store_city", "member_card_no",
+             "phone", "name", "gender", "birthday", "city"),
+    required=("record_id", "record_time", "record_type"),
+    timestamps=("record_time",), dates=("birthday",), phones=("phone",),
+    ids=("record_id", "store_id", "member_card_no"),
+)
+
+SALES = SourceSpec(
+    name="sales", key="order_id", event_time="order_time",
+    description="Orders from every channel; refunds and cancellations arrive as new versions.",
+    columns=("order_id", "order_time", "updated_at", "status", "amount", "refund_amount", "channel",
+             "store_id", "member_id", "member_card_no", "phone", "email", "wechat_openid",
+             "item_count", "category", "coupon_id", "campaign_id"),
+    required=("order_id", "order_time", "status", "amount"),
+    timestamps=("order_time", "updated_at"), decimals=("amount", "refund_amount"),
+    integers=("item_count",), phones=("phone",), emails=("email",),
+    ids=("order_id", "store_id", "member_id", "member_card_no", "wechat_openid", "coupon_id",
+         "campaign_id"),
+    defaults={"updated_at": "order_time"},
+)
+
+SOCIAL = SourceSpec(
+    name="social", key="interaction_id", event_time="interaction_time",
+    description="WeChat official account, WeCom, Weibo and Douyin interactions.",
+    columns=("interaction_id", "interaction_time", "platform", "action", "wechat_openid",
+             "wechat_unionid", "wecom_external_userid", "wecom_owner", "weibo_uid", "douyin_id",
+             "phone", "content_category", "invitee_openid", "follower_count"),
+    required=("interaction_id", "interaction_time", "platform", "action"),
+    timestamps=("interaction_time",), integers=("follower_count",), phones=("phone",),
+    ids=("interaction_id", "wechat_openid", "wechat_unionid", "wecom_external_userid",
+         "wecom_owner", "weibo_uid", "douyin_id", "invitee_openid"),
+)
+
+CONSENT = SourceSpec(
+    name="consent", key="consent_id", event_time="event_time",
+    description="Opt-ins and opt-outs per channel and identifier.",
+    columns=("consent_id", "event_time", "channel", "identifier_type", "identifier_value", "status",
+             "source"),
+    required=("consent_id", "event_time", "channel", "identifier_type", "identifier_value", "status"),
+    timestamps=("event_time",), ids=("consent_id",),
+    typed_identifier=("identifier_type", "identifier_value"),
+)
+
+SOURCES: dict[str, SourceSpec] = {s.name: s for s in (ONLINE, OFFLINE, SALES, SOCIAL, CONSENT)}

@@ -1,0 +1,220 @@
+"""Landing-zone partition → (loaded rows, quarantined rows, file ledger), for one source.
+
+Order of work for each day of a run: read every file (a file that breaks the contract is
+recorded as failed and the rest of the day still loads), parse and normalise the contract's
+columns, apply the Great Expectations row rules, then split rows into loaded and quarantined.
+Every row read ends up in exactly one of the two frames (rows read = loaded + quarantined).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+
+from orchestration.lib import expectations
+from orchestration.lib.contract import SourceSpec
+from orchestration.lib.identifiers import normalize_email, normalize_id, normalize_phone, normalize_series
+from orchestration.lib.landing import FileContractError, partition_files, read_file
+from orchestration.lib.parsing import parse_dates, parse_decimals, parse_integers, parse_timestamps
+
+LINEAGE = ("_dt", "_source_file", "_row_number")
+# Events dated more than one day after the end of their arrival day are clock errors (contract).
+FUTURE_TOLERANCE = timedelta(days=2)
+
+
+@dataclass
+class IngestResult:
+    source: str
+    loaded: pd.DataFrame
+    quarantined: pd.DataFrame
+    files: pd.DataFrame
+    failed_files: list[str] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.loaded) + len(self.quarantined)
+
+    @property
+    def reasons(self) -> Counter:
+        return Counter(self.quarantined["_reason"]) if len(self.quarantined) else Counter()
+
+
+def loaded_columns(spec: SourceSpec) -> list[str]:
+    """Column order of raw.<source>: the contract's columns (typed), phone kinds, extras, lineage."""
+    return [*spec.columns, *(f"{c}_kind" for c in spec.phones), "_extra", *LINEAGE]
+
+
+def quarantine_columns(spec: SourceSpec) -> list[str]:
+    return [*spec.columns, "_extra", "_raw_record", "_reason", "_detail", *LINEAGE]
+
+
+def _relative(path: Path, landing: Path) -> str:
+    try:
+        return str(path.relative_to(landing))
+    except ValueError:
+        return str(path)
+
+
+def _extras(frame: pd.DataFrame, spec: SourceSpec) -> pd.Series:
+    """Unknown columns kept as one JSON object per row (None when the row has none)."""
+    extra = [c for c in frame.columns if c not in spec.columns and not c.startswith("_")]
+    if not extra:
+        return pd.Series([None] * len(frame), index=frame.index, dtype="object")
+    lines = frame[extra].to_json(orient="records", lines=True, force_ascii=False).splitlines()
+    series = pd.Series(lines, index=frame.index, dtype="object")
+    return series.where(frame[extra].notna().any(axis=1), None)
+
+
+def read_days(spec: SourceSpec, landing: Path, days: list[date], run_id: str,
+              known_files: dict[str, str] | None = None):
+    """Read every file of the days. Returns (text rows, malformed rows, ledger rows, failures)."""
+    known = dict(known_files or {})            # sha256 → file already loaded (earlier day or this run)
+    frames, malformed, ledger, failed = [], [], [], []
+    for day in days:
+        for path in partition_files(landing, spec.name, day):
+            name = _relative(path, landing)
+            entry = {"source": spec.name, "_dt": day, "file": name, "run_id": run_id}
+            try:
+                read = read_file(path, spec.required)
+            except FileContractError as exc:
+                failed.append(str(exc))
+                ledger.append({**entry, "status": "failed", "error": str(exc), "sha256": None,
+                               "bytes": path.stat().st_size, "encoding": None, "rows_read": 0})
+                continue
+            entry.update(sha256=read.sha256, bytes=read.bytes, encoding=read.encoding)
+            if read.sha256 in known:
+                ledger.append({**entry, "status": "duplicate_file", "rows_read": 0,
+                               "error": f"same bytes as {known[read.sha256]}; skipped"})
+                continue
+            known[read.sha256] = name
+            rows = len(read.frame) + len(read.bad_rows)
+            status = "truncated" if read.truncated else "loaded"
+            error = f"{name}: last record cut off (truncated delivery?)" if read.truncated else None
+            if read.truncated:
+                failed.append(error)
+            ledger.append({**entry, "status": status, "error": error, "rows_read": rows})
+            frame = read.frame
+            frame["_dt"] = day
+            frame["_source_file"] = name
+            frames.append(frame)
+            for number, reason, raw in read.bad_rows:
+                malformed.append({"_dt": day, "_source_file": name, "_row_number": number,
+                                  "_reason": reason, "_detail": "could not split the record into the header's fields",
+                                  "_raw_record": raw})
+    text = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return text, malformed, ledger, failed
+
+
+def type_rows(text: pd.DataFrame, spec: SourceSpec, tz: str) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """Parse and normalise the contract's columns. Returns (typed frame, reason, detail), where
+    reason is the first parsing problem of a row (or null)."""
+    n = len(text)
+    for column in spec.columns:
+        if column not in text.columns:
+            text[column] = pd.Series([None] * n, index=text.index, dtype="object")
+    typed = pd.DataFrame(index=text.index)
+    reason = pd.Series([None] * n, index=text.index, dtype="object")
+    detail = pd.Series([None] * n, index=text.index, dtype="object")
+
+    def flag(mask: pd.Series, code: str | pd.Series, column: str) -> None:
+        mask = mask.fillna(False).astype(bool) & reason.isna()
+        reason[mask] = code[mask] if isinstance(code, pd.Series) else code
+        detail[mask] = column
+
+    for column in spec.columns:
+        raw = text[column]
+        if column in spec.timestamps:
+            parsed = parse_timestamps(raw, tz)
+            present = raw.astype("string").str.strip().fillna("") != ""
+            flag(present & parsed.isna(), "bad_timestamp", column)
+            typed[column] = parsed
+        elif column in spec.dates:
+            typed[column], bad = parse_dates(raw)
+            flag(bad, "bad_date", column)
+        elif column in spec.decimals:
+            typed[column], bad = parse_decimals(raw)
+            flag(bad, "bad_number", column)
+        elif column in spec.integers:
+            typed[column], bad = parse_integers(raw)
+            flag(bad, "bad_number", column)
+        elif column in spec.phones or column in spec.emails:
+            fn = normalize_phone if column in spec.phones else normalize_email
+            norm = normalize_series(raw, fn)
+            flag(norm["reason"].notna(), norm["reason"], column)
+            typed[column] = norm["value"]
+            if column in spec.phones:
+                typed[f"{column}_kind"] = norm["kind"]
+        elif column in spec.ids:
+            typed[column] = normalize_series(raw, normalize_id)["value"]
+        else:
+            cleaned = raw.astype("string").str.strip()
+            typed[column] = cleaned.mask(cleaned == "").astype("object")
+    if spec.typed_identifier:
+        type_column, value_column = spec.typed_identifier
+        raw = text[value_column]
+        value = normalize_series(raw, normalize_id)["value"]
+        for id_type, fn in (("phone", normalize_phone), ("email", normalize_email)):
+            rows = typed[type_column] == id_type
+            if rows.any():
+                norm = normalize_series(raw[rows], fn)
+                value[rows] = norm["value"]
+                flag(rows & norm["reason"].reindex(rows.index).notna(),
+                     norm["reason"].reindex(rows.index), value_column)
+        typed[value_column] = value
+    for column, fallback in spec.defaults.items():
+        typed[column] = typed[column].fillna(typed[fallback])
+    # Future-dated events: more than a day after the end of their arrival day.
+    limit = pd.to_datetime(text["_dt"]).astype("datetime64[us]") + FUTURE_TOLERANCE
+    flag(typed[spec.event_time] >= limit, "future_event_time", spec.event_time)
+    typed["_extra"] = _extras(text, spec)
+    typed["_dt"] = text["_dt"]
+    typed["_source_file"] = text["_source_file"]
+    typed["_row_number"] = text["_row_number"].astype("int64")
+    return typed, reason, detail
+
+
+def ingest(spec: SourceSpec, landing: Path, days: list[date], tz: str, run_id: str,
+           known_files: dict[str, str] | None = None) -> IngestResult:
+    text, malformed, ledger, failed = read_days(spec, landing, days, run_id, known_files)
+    loaded_cols, quarantine_cols = loaded_columns(spec), quarantine_columns(spec)
+    if len(text):
+        typed, reason, detail = type_rows(text, spec, tz)
+        # Row rules from the GX suite, on the rows that parsed.
+        candidates = typed[reason.isna()]
+        positions_to_index = candidates.index.to_numpy()
+        for outcome in expectations.validate_rows(candidates[list(spec.columns)], spec.name):
+            index = positions_to_index[list(outcome.positions)]
+            fresh = reason.loc[index].isna()
+            reason.loc[index[fresh.to_numpy()]] = outcome.reason
+            detail.loc[index[fresh.to_numpy()]] = outcome.column
+        bad = reason.notna()
+        loaded = typed[~bad].reindex(columns=loaded_cols)
+        quarantined = text[bad].copy()
+        quarantined["_extra"] = typed.loc[bad, "_extra"]
+        quarantined["_raw_record"] = None
+        quarantined["_reason"] = reason[bad]
+        quarantined["_detail"] = detail[bad]
+        quarantined = quarantined.reindex(columns=quarantine_cols)
+    else:
+        loaded = pd.DataFrame(columns=loaded_cols)
+        quarantined = pd.DataFrame(columns=quarantine_cols)
+    if malformed:
+        quarantined = pd.concat([quarantined, pd.DataFrame(malformed).reindex(columns=quarantine_cols)],
+                                ignore_index=True)
+    quarantined = quarantined.sort_values(["_dt", "_source_file", "_row_number"], ignore_index=True)
+    loaded = loaded.sort_values(["_dt", "_source_file", "_row_number"], ignore_index=True)
+    files = pd.DataFrame(ledger, columns=["source", "_dt", "file", "status", "error", "sha256", "bytes",
+                                          "encoding", "rows_read", "run_id"])
+    if len(files):
+        per_file_loaded = loaded.groupby("_source_file").size()
+        per_file_quarantined = quarantined.groupby("_source_file").size()
+        files["rows_loaded"] = files["file"].map(per_file_loaded).fillna(0).astype("int64")
+        files["rows_quarantined"] = files["file"].map(per_file_quarantined).fillna(0).astype("int64")
+    else:
+        files["rows_loaded"] = pd.Series(dtype="int64")
+        files["rows_quarantined"] = pd.Series(dtype="int64")
+    return IngestResult(spec.name, loaded, quarantined, files, failed)

@@ -1,0 +1,1 @@
+"""The bundled sample-data generator (a simulated brand)."""

@@ -1,0 +1,89 @@
+"""Where things live and which time zone the business runs in, from the environment.
+
+One place resolves every location (output contract: USEROPS_LANDING, USEROPS_WAREHOUSE,
+USEROPS_OUTBOX, USEROPS_TZ, USEROPS_START_DATE). Relative paths resolve from the repo root, the
+same way dbt resolves the profile's path, and `export_environment()` writes the absolute values
+back so the dbt subprocess sees exactly the file Python opens.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+
+DEFAULTS = {
+    "USEROPS_LANDING": "data/landing",
+    "USEROPS_WAREHOUSE": "data/warehouse.duckdb",
+    "USEROPS_OUTBOX": "data/outbox",
+    "USEROPS_TZ": "Asia/Shanghai",
+    "USEROPS_START_DATE": "2024-01-01",
+    "DAGSTER_HOME": ".dagster_home",
+}
+
+
+def _path(name: str) -> Path:
+    raw = os.environ.get(name) or DEFAULTS[name]
+    path = Path(raw).expanduser()
+    return path if path.is_absolute() else (REPO_ROOT / path).resolve()
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing: Path
+    warehouse: Path
+    outbox: Path
+    timezone: str
+    start_date: date
+    dagster_home: Path
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        start = os.environ.get("USEROPS_START_DATE") or DEFAULTS["USEROPS_START_DATE"]
+        try:
+            start_date = date.fromisoformat(start)
+        except ValueError as exc:
+            raise ValueError(f"USEROPS_START_DATE={start!r} is not a YYYY-MM-DD date") from exc
+        return cls(
+            landing=_path("USEROPS_LANDING"),
+            warehouse=_path("USEROPS_WAREHOUSE"),
+            outbox=_path("USEROPS_OUTBOX"),
+            timezone=os.environ.get("USEROPS_TZ") or DEFAULTS["USEROPS_TZ"],
+            start_date=start_date,
+            dagster_home=_path("DAGSTER_HOME"),
+        )
+
+
+def export_environment(settings: Settings | None = None) -> Settings:
+    """Make the absolute locations visible to child processes (dbt) and to Dagster."""
+    settings = settings or Settings.from_env()
+    os.environ["USEROPS_LANDING"] = str(settings.landing)
+    os.environ["USEROPS_WAREHOUSE"] = str(settings.warehouse)
+    os.environ["USEROPS_OUTBOX"] = str(settings.outbox)
+    os.environ["USEROPS_TZ"] = settings.timezone
+    os.environ["USEROPS_START_DATE"] = settings.start_date.isoformat()
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    # dagster-dbt runs the `dbt` executable: make the one installed beside this Python findable
+    # even when the virtual environment is not activated (e.g. `.venv/bin/userops`).
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    return settings
+
+
+def prepare_dagster_home(settings: Settings) -> Path:
+    """Create DAGSTER_HOME and put the project's dagster.yaml in it (Dagster ignores ./dagster.yaml
+    when DAGSTER_HOME points elsewhere)."""
+    home = settings.dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    source = REPO_ROOT / "dagster.yaml"
+    target = home / "dagster.yaml"
+    if not target.exists() or target.read_bytes() != source.read_bytes():
+        shutil.copyfile(source, target)
+    return home

@@ -1,0 +1,57 @@
+"""Shared fixtures. The dbt manifest is prepared before any test module imports @dbt_assets."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config):
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DAGSTER_HOME", str(REPO_ROOT / ".dagster_home"))
+    from orchestration.dbt_project import dbt_project
+    from orchestration.settings import export_environment, prepare_dagster_home
+
+    prepare_dagster_home(export_environment())
+    dbt_project.preparer.prepare(dbt_project)
+
+
+@pytest.fixture
+def landing(tmp_path) -> Path:
+    path = tmp_path / "landing"
+    path.mkdir()
+    return path
+
+
+def write(path: Path, data: str | bytes, encoding: str = "utf-8") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data if isinstance(data, bytes) else data.encode(encoding))
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample(tmp_path_factory):
+    """A small generated landing zone with its ground truth (shared, read-only)."""
+    from orchestration.sample.generator import generate
+
+    root = tmp_path_factory.mktemp("sample")
+    written = generate(root / "landing", 300, date(2026, 8, 1), date(2026, 8, 14), 7, root / "truth")
+    return {"landing": root / "landing", "truth": root / "truth", "written": written,
+            "start": date(2026, 8, 1), "end": date(2026, 8, 14)}
+
+
+def run_cli(args: list[str], env_overrides: dict[str, str], timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run the real `userops` command in a subprocess with its own environment."""
+    env = {**os.environ, **env_overrides}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    userops = shutil.which("userops", path=env["PATH"]) or "userops"
+    return subprocess.run([userops, *args], env=env, capture_output=True, text=True, timeout=timeout,
+                          cwd=REPO_ROOT)

@@ -1,0 +1,146 @@
+"""Ingestion with known answers: every quarantine reason, rows read = loaded + quarantined,
+files that break the contract fail alone, re-delivered files are skipped."""
+
+import json
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from orchestration.lib.contract import SOURCES
+from orchestration.lib.ingest import ingest
+from orchestration.lib.landing import read_file
+from tests.conftest import write
+
+DAY = date(2026, 8, 1)
+TZ = "Asia/Shanghai"
+
+
+def _jsonl(rows: list[dict]) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+
+
+def _online(landing, rows, name="part-0001.jsonl", day=DAY):
+    return write(landing / "online" / f"dt={day}" / name, _jsonl(rows))
+
+
+def test_online_quarantine_reasons_and_accounting(landing):
+    ok = {"event_id": "e1", "event_time": "2026-08-01T10:00:00+08:00", "event_type": "login",
+          "phone": "+86 138 0013 8000", "email": " Foo@QQ.com ", "member_id": "000042", "utm": "x"}
+    rows = [
+        ok,
+        {**ok, "event_id": "e2", "phone": "1.38001E+10"},                         # phone_sci_notation
+        {**ok, "event_id": "e3", "phone": "13800138000/13900139000"},             # phone_multiple
+        {**ok, "event_id": "e4", "email": "a@x.com;b@y.com"},                     # email_multiple
+        {**ok, "event_id": "e5", "email": "foo@"},                                # email_invalid
+        {**ok, "event_id": "e6", "event_time": "yesterday"},                      # bad_timestamp
+        {**ok, "event_id": "e7", "event_time": "2026-08-03T00:00:00+08:00"},      # future_event_time (> end of dt + 1 day)
+        {**ok, "event_id": "e8", "event_time": "2026-08-02T23:59:59+08:00"},      # within tolerance: loaded
+        {**ok, "event_id": "", "event_time": "2026-08-01T10:00:00+08:00"},        # missing_event_id
+        {**ok, "event_id": "e10", "event_type": None},                            # missing_event_type
+        {**ok, "event_id": "e11", "phone": "138****8000"},                        # masked: loaded, phone dropped
+        {**ok, "event_id": "e12", "event_time": "2026-07-20T08:00:00+08:00"},     # late event: normal
+    ]
+    path = _online(landing, rows)
+    with path.open("a") as f:
+        f.write('{"event_id": "e13", "event_ti\n')                                # malformed_json
+    result = ingest(SOURCES["online"], landing, [DAY], TZ, "run-1")
+
+    assert result.rows_read == 13 == len(result.loaded) + len(result.quarantined)
+    reasons = dict(zip(result.quarantined["_row_number"], result.quarantined["_reason"]))
+    assert reasons == {2: "phone_sci_notation", 3: "phone_multiple", 4: "email_multiple", 5: "email_invalid",
+                       6: "bad_timestamp", 7: "future_event_time", 9: "missing_event_id",
+                       10: "missing_event_type", 13: "malformed_json"}
+    assert set(result.loaded["event_id"]) == {"e1", "e8", "e11", "e12"}
+    first = result.loaded.set_index("event_id").loc["e1"]
+    assert first["phone"] == "+8613800138000" and first["phone_kind"] == "mobile"
+    assert first["email"] == "foo@qq.com" and first["member_id"] == "000042"
+    assert first["event_time"] == pd.Timestamp("2026-08-01 10:00:00")
+    assert json.loads(first["_extra"]) == {"utm": "x"}                           # unknown columns kept
+    masked = result.loaded.set_index("event_id").loc["e11"]
+    assert masked["phone"] is None and masked["phone_kind"] == "masked"
+    # Quarantined rows keep what was delivered, with file and row number.
+    sci = result.quarantined.set_index("_row_number").loc[2]
+    assert sci["phone"] == "1.38001E+10" and sci["_source_file"] == "online/dt=2026-08-01/part-0001.jsonl"
+    assert sci["_detail"] == "phone"
+    assert result.files["rows_read"].sum() == 13
+    assert result.files.loc[0, "rows_loaded"] == 4 and result.files.loc[0, "rows_quarantined"] == 9
+
+
+def test_sales_rules(landing):
+    header = "order_id,order_time,updated_at,status,amount,refund_amount,phone\n"
+    body = ("o1,2026-08-01 10:00:00,,paid,¥1,,\n"                      # thousands-separator-free amount
+            'o2,2026-08-01 10:00:00,,paid,"¥1,299.00",0,\n'
+            "o3,2026-08-01 10:00:00,,paid,-5,0,\n"                       # negative_amount
+            "o4,2026-08-01 10:00:00,,refunded,10,20,\n"                  # refund_exceeds_amount
+            "o5,2026-08-01 10:00:00,,shipped,10,0,\n"                    # unknown_status
+            "o6,2026-08-01 10:00:00,2026-07-01 10:00:00,paid,10,0,\n"    # updated_before_order
+            "o7,2026-08-01 10:00:00,,paid,ten,0,\n"                      # bad_number
+            "o8,2026-08-01 10:00:00,,paid,,0,\n")                        # missing_amount
+    write(landing / "sales" / f"dt={DAY}" / "orders.csv", header + body)
+    result = ingest(SOURCES["sales"], landing, [DAY], TZ, "run-1")
+    reasons = dict(zip(result.quarantined["order_id"], result.quarantined["_reason"]))
+    assert reasons == {"o3": "negative_amount", "o4": "refund_exceeds_amount", "o5": "unknown_status",
+                       "o6": "updated_before_order", "o7": "bad_number", "o8": "missing_amount"}
+    loaded = result.loaded.set_index("order_id")
+    assert loaded.loc["o2", "amount"] == 1299.0
+    assert loaded.loc["o1", "updated_at"] == loaded.loc["o1", "order_time"]      # updated_at defaults to order_time
+
+
+def test_consent_identifiers_are_normalised_by_type(landing):
+    write(landing / "consent" / f"dt={DAY}" / "optouts.csv",
+          "consent_id,event_time,channel,identifier_type,identifier_value,status,source\n"
+          "c1,2026-08-01 10:00:00,sms,phone,+86 138-0013-8000,opt_out,unsubscribe_reply\n"
+          "c2,2026-08-01 10:00:00,email,email, Foo@QQ.com,opt_in,registration\n"
+          "c3,2026-08-01 10:00:00,push,device_id, 0042 ,opt_out,\n"
+          "c4,2026-08-01 10:00:00,sms,phone,1.38E+10,opt_out,\n"
+          "c5,2026-08-01 10:00:00,fax,phone,13800138000,opt_out,\n", "utf-8-sig")
+    result = ingest(SOURCES["consent"], landing, [DAY], TZ, "run-1")
+    assert dict(zip(result.loaded["consent_id"], result.loaded["identifier_value"])) == {
+        "c1": "+8613800138000", "c2": "foo@qq.com", "c3": "0042"}
+    assert dict(zip(result.quarantined["consent_id"], result.quarantined["_reason"])) == {
+        "c4": "phone_sci_notation", "c5": "unknown_channel"}
+
+
+def test_file_missing_a_required_column_fails_alone(landing):
+    _online(landing, [{"event_id": "e1", "event_time": "2026-08-01T10:00:00+08:00", "event_type": "login"}])
+    bad = _online(landing, [{"event_id": "e2", "event_time": "2026-08-01T10:00:00+08:00"}], name="part-0002.jsonl")
+    result = ingest(SOURCES["online"], landing, [DAY], TZ, "run-1")
+    assert list(result.loaded["event_id"]) == ["e1"]
+    assert len(result.failed_files) == 1
+    assert str(bad) in result.failed_files[0] and "event_type" in result.failed_files[0]
+    statuses = dict(zip(result.files["file"], result.files["status"]))
+    assert statuses == {"online/dt=2026-08-01/part-0001.jsonl": "loaded", "online/dt=2026-08-01/part-0002.jsonl": "failed"}
+
+
+def test_redelivered_file_is_skipped(landing):
+    rows = [{"event_id": "e1", "event_time": "2026-08-01T10:00:00+08:00", "event_type": "login"}]
+    _online(landing, rows)
+    _online(landing, rows, name="part-0001-copy.jsonl")
+    result = ingest(SOURCES["online"], landing, [DAY], TZ, "run-1")
+    assert len(result.loaded) == 1
+    assert sorted(result.files["status"]) == ["duplicate_file", "loaded"]
+    # Delivered again on a later day: skipped when the earlier day is known.
+    _online(landing, rows, day=date(2026, 8, 2))
+    known = {result.files.loc[result.files["status"] == "loaded", "sha256"].item(): "online/dt=2026-08-01/part-0001.jsonl"}
+    later = ingest(SOURCES["online"], landing, [date(2026, 8, 2)], TZ, "run-2", known)
+    assert len(later.loaded) == 0 and list(later.files["status"]) == ["duplicate_file"]
+
+
+def test_empty_landing_gives_empty_results(landing):
+    result = ingest(SOURCES["social"], landing, [DAY], TZ, "run-1")
+    assert result.rows_read == 0 and result.failed_files == [] and len(result.files) == 0
+
+
+@pytest.mark.parametrize("source", sorted(SOURCES))
+def test_generated_sample_accounting(sample, source):
+    """On the generated sample: every delivered record is either loaded or quarantined."""
+    days = [date(2026, 8, d) for d in range(1, 15)]
+    result = ingest(SOURCES[source], sample["landing"], days, TZ, "run-1")
+    delivered = 0
+    for path in sorted((sample["landing"] / source).rglob("*")):
+        if path.is_file():
+            read = read_file(path, SOURCES[source].required)
+            delivered += len(read.frame) + len(read.bad_rows)
+    assert result.rows_read == delivered == len(result.loaded) + len(result.quarantined) > 0
+    assert not result.failed_files

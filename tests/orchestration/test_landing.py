@@ -1,0 +1,103 @@
+"""Reading landing files: encodings (F1, F2), formats, malformed and truncated rows, contract."""
+
+import gzip
+import io
+import json
+from datetime import date
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from orchestration.lib.landing import FileContractError, partition_files, read_file
+from tests.conftest import write
+
+HEADER = "record_id,record_time,record_type,name,city,member_card_no\n"
+REQUIRED = ("record_id", "record_time", "record_type")
+
+
+def test_gbk_csv_round_trips_chinese_names(tmp_path):
+    path = write(tmp_path / "stores.csv", HEADER + "r1,2026-08-01 10:00:00,store_visit,张伟,乌鲁木齐,0012\n", "gbk")
+    with pytest.raises(UnicodeDecodeError):
+        path.read_bytes().decode("utf-8")                 # really not UTF-8
+    read = read_file(path, REQUIRED)
+    assert read.encoding == "gb18030"
+    assert read.frame.loc[0, "name"] == "张伟" and read.frame.loc[0, "city"] == "乌鲁木齐"
+    assert read.frame.loc[0, "member_card_no"] == "0012"  # leading zeros survive (F8)
+
+
+def test_utf8_bom_header_is_clean(tmp_path):
+    path = write(tmp_path / "c.csv", HEADER + "r1,2026-08-01 10:00:00,store_visit,李娜,上海,\n", "utf-8-sig")
+    read = read_file(path, REQUIRED)
+    assert list(read.frame.columns[:3]) == ["record_id", "record_time", "record_type"]
+    assert read.encoding == "utf-8" and read.frame.loc[0, "name"] == "李娜"
+
+
+def test_undecodable_file_fails_without_replacement_characters(tmp_path):
+    path = write(tmp_path / "bad.csv", HEADER.encode() + b"r1,\xff\xfe\xfa\x80,store_visit,x,y,z\n")
+    with pytest.raises(FileContractError, match="bad.csv: not valid UTF-8 or GB18030"):
+        read_file(path, REQUIRED)
+
+
+def test_missing_required_column_names_file_and_column(tmp_path):
+    path = write(tmp_path / "no_type.csv", "record_id,record_time\nr1,2026-08-01\n")
+    with pytest.raises(FileContractError, match=r"no_type.csv: required column\(s\) missing: record_type"):
+        read_file(path, REQUIRED)
+
+
+def test_empty_file_fails(tmp_path):
+    with pytest.raises(FileContractError, match="empty file"):
+        read_file(write(tmp_path / "e.csv", b""), REQUIRED)
+
+
+def test_header_only_file_has_no_rows(tmp_path):
+    read = read_file(write(tmp_path / "h.csv", HEADER), REQUIRED)
+    assert len(read.frame) == 0 and read.bad_rows == []
+
+
+def test_malformed_and_quoted_csv_rows(tmp_path):
+    text = (HEADER + 'r1,2026-08-01 10:00:00,store_visit,"Wang, Wei","line\nbreak",1\n'
+            "r2,2026-08-01 10:00:00,store_visit,x,y,z,EXTRA\n"
+            "r3,2026-08-01 10:00:00,store_visit,x,y,z\n")
+    read = read_file(write(tmp_path / "m.csv", text), REQUIRED)
+    assert list(read.frame["record_id"]) == ["r1", "r3"]
+    assert read.frame.loc[0, "name"] == "Wang, Wei" and read.frame.loc[0, "city"] == "line\nbreak"
+    assert list(read.frame["_row_number"]) == [1, 3]
+    assert [(n, reason) for n, reason, _ in read.bad_rows] == [(2, "malformed_row")]
+    assert not read.truncated
+
+
+def test_truncated_csv_is_flagged(tmp_path):
+    read = read_file(write(tmp_path / "t.csv", HEADER + "r1,2026-08-01 10:00:00,store_visit,x,y,z\nr2,2026-08-0"), REQUIRED)
+    assert read.truncated and read.bad_rows[-1][0] == 2
+
+
+def test_jsonl_plain_and_gzip_with_bad_lines(tmp_path):
+    lines = [json.dumps({"record_id": "r1", "record_time": "2026-08-01", "record_type": "survey", "n": 13800138000}),
+             "{not json", "[1, 2]", "",
+             json.dumps({"record_id": "r2", "record_time": "2026-08-01", "record_type": "survey", "nested": {"a": 1}})]
+    data = ("\n".join(lines) + "\n").encode()
+    for path in (write(tmp_path / "a.jsonl", data), write(tmp_path / "a.jsonl.gz", gzip.compress(data))):
+        read = read_file(path, REQUIRED)
+        assert list(read.frame["record_id"]) == ["r1", "r2"]
+        assert read.frame.loc[0, "n"] == "13800138000"           # numbers become text, digits intact
+        assert json.loads(read.frame.loc[1, "nested"]) == {"a": 1}
+        assert [(n, r) for n, r, _ in read.bad_rows] == [(2, "malformed_json"), (3, "malformed_json")]
+        assert list(read.frame["_row_number"]) == [1, 5]
+
+
+def test_parquet_is_read_as_text(tmp_path):
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"record_id": ["0007"], "record_time": ["2026-08-01T10:00:00+08:00"],
+                             "record_type": ["survey"], "amount": [12.5]}), buffer)
+    read = read_file(write(tmp_path / "x.parquet", buffer.getvalue()), REQUIRED)
+    assert read.frame.loc[0, "record_id"] == "0007" and read.frame.loc[0, "amount"] == "12.5"
+
+
+def test_partition_files_lists_supported_files_in_order(tmp_path):
+    folder = tmp_path / "offline" / "dt=2026-08-01"
+    for name in ("b.csv", "a.jsonl.gz", "c.parquet", "notes.txt", ".hidden.csv"):
+        write(folder / name, "x")
+    assert [p.name for p in partition_files(tmp_path, "offline", date(2026, 8, 1))] == ["a.jsonl.gz", "b.csv", "c.parquet"]
+    assert partition_files(tmp_path, "offline", date(2026, 8, 2)) == []      # absent day: nothing, no error
+    assert partition_files(tmp_path, "social", date(2026, 8, 1)) == []       # absent source
