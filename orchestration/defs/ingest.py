@@ -86,9 +86,9 @@ def build_ingest_asset(spec: SourceSpec) -> dg.AssetsDefinition:
                          f"from {landing.root / spec.name}")
         with warehouse.get_connection() as conn:
             seen = known_files(conn, spec, start)
-        result = ingest(spec, landing.root, days, landing.timezone, context.run_id, seen)
+        result = ingest(spec, landing.root, days, landing.timezone, context.run.run_id, seen)
         with warehouse.get_connection() as conn:
-            replace_window(conn, spec, result, start, end, context.run_id)
+            replace_window(conn, spec, result, start, end, context.run.run_id)
             stored = table_rows(conn, f"raw.{spec.name}", start, end)
         reasons = dict(sorted(result.reasons.items()))
         context.log.info(f"{spec.name}: read {result.rows_read}, loaded {len(result.loaded)}, "

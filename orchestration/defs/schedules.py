@@ -2,12 +2,10 @@
 
 import dagster as dg
 
-from orchestration.defs.partitions import daily_partitions
 
 all_assets_job = dg.define_asset_job(
     "daily_pipeline",
     selection=dg.AssetSelection.all(),
-    partitions_def=daily_partitions,
     description="Ingest every source for a day (or a range) and build every dbt model on it.",
 )
 

@@ -1,0 +1,126 @@
+"""End to end through the real `userops` command, the real Dagster instance, dbt and DuckDB."""
+
+import hashlib
+import json
+from datetime import date
+
+import dagster as dg
+import duckdb
+import pytest
+from dagster_duckdb import DuckDBResource
+
+from orchestration.defs.ingest import ingest_assets
+from orchestration.defs.resources import LandingZone
+from tests.conftest import run_cli, write
+
+VOLATILE = {"_run_id", "run_id"}       # lineage of the run itself, not data
+
+
+def _env(tmp_path, landing):
+    return {"USEROPS_LANDING": str(landing), "USEROPS_WAREHOUSE": str(tmp_path / "wh" / "warehouse.duckdb"),
+            "DAGSTER_HOME": str(tmp_path / "dagster_home"), "USEROPS_OUTBOX": str(tmp_path / "outbox")}
+
+
+def _snapshot(path) -> dict[str, str]:
+    """A digest of every raw and staging table's content (order-independent)."""
+    digests = {}
+    with duckdb.connect(str(path), read_only=True) as conn:
+        tables = conn.execute("select table_schema, table_name from information_schema.tables "
+                              "where table_schema in ('raw', 'staging')").fetchall()
+        for schema, table in tables:
+            columns = [c[0] for c in conn.execute(f'describe "{schema}"."{table}"').fetchall() if c[0] not in VOLATILE]
+            rows = conn.execute(f'select {", ".join(chr(34) + c + chr(34) for c in columns)} '
+                                f'from "{schema}"."{table}" order by all').fetchall()
+            digests[f"{schema}.{table}"] = hashlib.sha256(repr(rows).encode()).hexdigest()
+    return digests
+
+
+@pytest.fixture(scope="module")
+def pipeline_run(sample, tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("pipeline")
+    env = _env(tmp_path, sample["landing"])
+    result = run_cli(["run", "--from", "2026-08-01", "--to", "2026-08-14"], env)
+    return {"result": result, "env": env, "warehouse": tmp_path / "wh" / "warehouse.duckdb", "tmp": tmp_path}
+
+
+def test_range_run_succeeds_and_prints_counts(pipeline_run):
+    result = pipeline_run["result"]
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "staging.stg_online__events" in result.stdout and "raw.quarantine_online" in result.stdout
+
+
+def test_warehouse_holds_every_day_and_accounts_for_every_row(pipeline_run):
+    with duckdb.connect(str(pipeline_run["warehouse"]), read_only=True) as conn:
+        days = conn.execute("select count(distinct _dt) from raw.online").fetchone()[0]
+        assert days == 14
+        for source in ("online", "offline", "sales", "social", "consent"):
+            read, = conn.execute("select sum(rows_read) from raw.ingested_files where source = ?", [source]).fetchone()
+            loaded, = conn.execute(f"select count(*) from raw.{source}").fetchone()
+            quarantined, = conn.execute(f"select count(*) from raw.quarantine_{source}").fetchone()
+            assert read == loaded + quarantined > 0, source
+        # Staging: one row per event id, orders at their latest version.
+        stg, distinct = conn.execute("select (select count(*) from staging.stg_online__events), "
+                                     "(select count(distinct event_id) from raw.online)").fetchone()
+        assert stg == distinct
+        stale = conn.execute("""
+            with latest as (
+                select order_id, arg_max(status, updated_at) as status, count(*) as versions
+                from raw.sales group by order_id
+            )
+            select count(*) filter (where versions > 1), count(*) filter (where latest.status <> s.status)
+            from latest join staging.stg_sales__orders s using (order_id)""").fetchone()
+        assert stale[0] > 0 and stale[1] == 0
+        reasons = {r for (r,) in conn.execute("select distinct _reason from raw.quarantine_online").fetchall()}
+        assert reasons, "the sample carries bad rows that must land in quarantine"
+
+
+def test_rerunning_a_day_leaves_identical_tables(pipeline_run, monkeypatch):
+    before = _snapshot(pipeline_run["warehouse"])
+    result = run_cli(["run", "--date", "2026-08-07"], pipeline_run["env"])
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert _snapshot(pipeline_run["warehouse"]) == before
+    monkeypatch.setenv("DAGSTER_HOME", pipeline_run["env"]["DAGSTER_HOME"])
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_runs()
+        assert len(runs) == 2                                              # both runs are in the UI's history
+        assert {r.tags.get("dagster/partition") for r in runs} == {None, "2026-08-07"}
+        assert any(r.tags.get("dagster/asset_partition_range_start") == "2026-08-01" for r in runs)
+
+
+def test_bad_file_fails_the_run_naming_check_file_and_column(tmp_path):
+    landing = tmp_path / "landing"
+    day = landing / "online" / "dt=2026-08-01"
+    write(day / "part-0001.jsonl", json.dumps({"event_id": "e1", "event_time": "2026-08-01T10:00:00+08:00",
+                                               "event_type": "login"}) + "\n")
+    write(day / "part-0002.jsonl", json.dumps({"event_id": "e2", "event_time": "2026-08-01T10:00:00+08:00"}) + "\n")
+    env = _env(tmp_path, landing)
+    result = run_cli(["run", "--date", "2026-08-01"], env)
+    assert result.returncode == 1
+    assert "raw/online:files_readable" in result.stderr
+    assert "part-0002.jsonl" in result.stderr and "event_type" in result.stderr
+    with duckdb.connect(env["USEROPS_WAREHOUSE"], read_only=True) as conn:   # the good file still loaded
+        assert conn.execute("select list(event_id) from raw.online").fetchone()[0] == ["e1"]
+
+
+def test_days_before_the_first_partition_are_refused(tmp_path):
+    result = run_cli(["run", "--date", "2023-12-31"], _env(tmp_path, tmp_path / "landing"))
+    assert result.returncode == 2
+    assert "USEROPS_START_DATE" in result.stderr
+
+
+def test_ingest_asset_in_dagster_reports_rows_and_checks(tmp_path, sample):
+    online = next(a for a in ingest_assets if a.key == dg.AssetKey(["raw", "online"]))
+    result = dg.materialize(
+        [online], partition_key="2026-08-03", raise_on_error=False,
+        resources={"landing": LandingZone(path=str(sample["landing"])),
+                   "warehouse": DuckDBResource(database=str(tmp_path / "w.duckdb"))},
+    )
+    assert result.success
+    metadata = result.get_asset_materialization_events()[0].materialization.metadata
+    read, loaded, quarantined = (metadata[k].value for k in ("rows_read", "rows_loaded", "rows_quarantined"))
+    assert read == loaded + quarantined and loaded > 0
+    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert checks["files_readable"] is True and "quarantine_rate" in checks
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as conn:
+        assert conn.execute("select count(*) from raw.online").fetchone()[0] == loaded
+        assert conn.execute("select distinct _dt from raw.online").fetchall() == [(date(2026, 8, 3),)]
