@@ -70,6 +70,10 @@ def test_warehouse_holds_every_day_and_accounts_for_every_row(pipeline_run):
             select count(*) filter (where versions > 1), count(*) filter (where latest.status <> s.status)
             from latest join staging.stg_sales__orders s using (order_id)""").fetchone()
         assert stale[0] > 0 and stale[1] == 0
+        # The GBK-encoded offline export arrives with its Chinese names and cities intact.
+        chinese, = conn.execute("select count(*) from raw.offline where regexp_matches(name, '^[张王李刘陈杨黄赵吴周徐孙马朱胡郭何高林罗]') "
+                                "and store_city in ('上海', '北京', '乌鲁木齐', '广州', '深圳', '杭州', '成都', '武汉', '南京', '西安')").fetchone()
+        assert chinese > 0
         reasons = {r for (r,) in conn.execute("select distinct _reason from raw.quarantine_online").fetchall()}
         assert reasons, "the sample carries bad rows that must land in quarantine"
 
@@ -124,3 +128,25 @@ def test_ingest_asset_in_dagster_reports_rows_and_checks(tmp_path, sample):
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as conn:
         assert conn.execute("select count(*) from raw.online").fetchone()[0] == loaded
         assert conn.execute("select distinct _dt from raw.online").fetchall() == [(date(2026, 8, 3),)]
+
+
+def test_range_loads_in_batches_with_the_same_result(tmp_path, sample):
+    """A backfill range is loaded in memory-bounded batches of days; the result is the same."""
+    online = next(a for a in ingest_assets if a.key == dg.AssetKey(["raw", "online"]))
+    counts = {}
+    for batch_bytes in (1, 10**9):                      # one day per batch vs everything at once
+        database = tmp_path / f"w{batch_bytes}.duckdb"
+        result = dg.materialize(
+            [online], raise_on_error=False,
+            tags={"dagster/asset_partition_range_start": "2026-08-02",
+                  "dagster/asset_partition_range_end": "2026-08-06"},
+            resources={"landing": LandingZone(path=str(sample["landing"]), batch_bytes=batch_bytes),
+                       "warehouse": DuckDBResource(database=str(database))},
+        )
+        assert result.success
+        metadata = result.get_asset_materialization_events()[0].materialization.metadata
+        with duckdb.connect(str(database), read_only=True) as conn:
+            counts[batch_bytes] = (metadata["rows_read"].value, metadata["rows_loaded"].value,
+                                   conn.execute("select count(*), count(distinct _dt) from raw.online").fetchone())
+    assert counts[1] == counts[10**9]
+    assert counts[1][2][1] == 5 and counts[1][2][0] == counts[1][1] > 0

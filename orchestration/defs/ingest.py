@@ -17,7 +17,7 @@ from orchestration.defs.partitions import daily_partitions, single_run
 from orchestration.defs.resources import LandingZone
 from orchestration.lib import expectations
 from orchestration.lib.contract import SOURCES, SourceSpec
-from orchestration.lib.ingest import IngestResult, ingest
+from orchestration.lib.ingest import IngestTotals, ingest, plan_batches
 from orchestration.lib.raw_store import known_files, replace_window, table_rows
 
 
@@ -34,9 +34,9 @@ def _markdown_table(rows: list[dict], columns: list[str]) -> str:
     return "\n".join(lines)
 
 
-def check_results(spec: SourceSpec, result: IngestResult) -> list[dg.AssetCheckResult]:
+def check_results(spec: SourceSpec, result: IngestTotals) -> list[dg.AssetCheckResult]:
     warn, error = expectations.quarantine_thresholds(spec.name)
-    rate = len(result.quarantined) / result.rows_read if result.rows_read else 0.0
+    rate = result.rows_quarantined / result.rows_read if result.rows_read else 0.0
     severity = dg.AssetCheckSeverity.ERROR if rate > error else dg.AssetCheckSeverity.WARN
     return [
         dg.AssetCheckResult(
@@ -54,7 +54,7 @@ def check_results(spec: SourceSpec, result: IngestResult) -> list[dg.AssetCheckR
             severity=severity,
             description=f"{rate:.2%} of rows quarantined (warn above {warn:.0%}, error above {error:.0%}).",
             metadata={"quarantine_rate": round(rate, 6), "warn_above": warn, "error_above": error,
-                      "rows_quarantined": len(result.quarantined), "rows_read": result.rows_read},
+                      "rows_quarantined": result.rows_quarantined, "rows_read": result.rows_read},
         ),
     ]
 
@@ -82,31 +82,42 @@ def build_ingest_asset(spec: SourceSpec) -> dg.AssetsDefinition:
     )
     def _ingest(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: DuckDBResource):
         start, end, days = window_days(context)
-        context.log.info(f"{spec.name}: reading {len(days)} day(s) {start} … {end - timedelta(days=1)} "
-                         f"from {landing.root / spec.name}")
+        run_id = context.run.run_id
+        batches = plan_batches(spec, landing.root, days, landing.batch_bytes)
+        context.log.info(f"{spec.name}: {len(days)} day(s) {start} … {end - timedelta(days=1)} from "
+                         f"{landing.root / spec.name}, in {len(batches)} batch(es)")
         with warehouse.get_connection() as conn:
             seen = known_files(conn, spec, start)
-        result = ingest(spec, landing.root, days, landing.timezone, context.run.run_id, seen)
+        totals = IngestTotals()
+        for number, batch in enumerate(batches, start=1):
+            result = ingest(spec, landing.root, batch, landing.timezone, run_id, seen)
+            with warehouse.get_connection() as conn:    # one transaction per batch of days
+                replace_window(conn, spec, result, batch[0], batch[-1] + timedelta(days=1), run_id)
+            seen.update({f["sha256"]: f["file"] for f in result.files.to_dict(orient="records")
+                         if f["status"] in ("loaded", "truncated")})
+            totals.add(result)
+            if len(batches) > 1:
+                context.log.info(f"{spec.name}: batch {number}/{len(batches)} ({batch[0]} … {batch[-1]}): "
+                                 f"read {result.rows_read:,}, quarantined {len(result.quarantined):,}")
         with warehouse.get_connection() as conn:
-            replace_window(conn, spec, result, start, end, context.run.run_id)
             stored = table_rows(conn, f"raw.{spec.name}", start, end)
-        reasons = dict(sorted(result.reasons.items()))
-        context.log.info(f"{spec.name}: read {result.rows_read}, loaded {len(result.loaded)}, "
-                         f"quarantined {len(result.quarantined)} {reasons or ''}")
-        files = result.files.assign(_dt=result.files["_dt"].astype(str)).to_dict(orient="records")
+        reasons = dict(sorted(totals.reasons.items()))
+        context.log.info(f"{spec.name}: read {totals.rows_read:,}, loaded {totals.rows_loaded:,}, "
+                         f"quarantined {totals.rows_quarantined:,} {reasons or ''}")
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": stored,
-                "rows_read": result.rows_read,
-                "rows_loaded": len(result.loaded),
-                "rows_quarantined": len(result.quarantined),
+                "rows_read": totals.rows_read,
+                "rows_loaded": totals.rows_loaded,
+                "rows_quarantined": totals.rows_quarantined,
                 "quarantined_by_reason": dg.MetadataValue.json(reasons),
-                "files": len(files),
-                "files_failed": len(result.failed_files),
+                "files": len(totals.files),
+                "files_failed": len(totals.failed_files),
                 "file_ledger": dg.MetadataValue.md(_markdown_table(
-                    files[:200], ["_dt", "file", "status", "encoding", "rows_read", "rows_loaded", "rows_quarantined"])),
+                    totals.files[:200], ["_dt", "file", "status", "encoding", "rows_read", "rows_loaded",
+                                         "rows_quarantined"])),
             },
-            check_results=check_results(spec, result),
+            check_results=check_results(spec, totals),
         )
 
     return _ingest

@@ -16,6 +16,8 @@ class LandingZone(dg.ConfigurableResource):
 
     path: str
     timezone: str = "Asia/Shanghai"
+    # Days of a long range are loaded in batches of about this many file bytes (memory bound).
+    batch_bytes: int = 256 * 1024 * 1024
 
     @property
     def root(self) -> Path:

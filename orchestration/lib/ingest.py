@@ -43,6 +43,28 @@ class IngestResult:
         return Counter(self.quarantined["_reason"]) if len(self.quarantined) else Counter()
 
 
+@dataclass
+class IngestTotals:
+    """What a run did over all its batches (for metadata and checks)."""
+
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    reasons: Counter = field(default_factory=Counter)
+    failed_files: list[str] = field(default_factory=list)
+    files: list[dict] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        return self.rows_loaded + self.rows_quarantined
+
+    def add(self, result: IngestResult) -> None:
+        self.rows_loaded += len(result.loaded)
+        self.rows_quarantined += len(result.quarantined)
+        self.reasons.update(result.reasons)
+        self.failed_files += result.failed_files
+        self.files += result.files.assign(_dt=result.files["_dt"].astype(str)).to_dict(orient="records")
+
+
 def loaded_columns(spec: SourceSpec) -> list[str]:
     """Column order of raw.<source>: the contract's columns (typed), phone kinds, extras, lineage."""
     return [*spec.columns, *(f"{c}_kind" for c in spec.phones), "_extra", *LINEAGE]
@@ -67,6 +89,22 @@ def _extras(frame: pd.DataFrame, spec: SourceSpec) -> pd.Series:
     lines = frame[extra].to_json(orient="records", lines=True, force_ascii=False).splitlines()
     series = pd.Series(lines, index=frame.index, dtype="object")
     return series.where(frame[extra].notna().any(axis=1), None)
+
+
+def plan_batches(spec: SourceSpec, landing: Path, days: list[date], max_bytes: int) -> list[list[date]]:
+    """Split a run's days into runs of consecutive days whose files add up to about `max_bytes`,
+    so a year-long backfill never holds the whole year in memory (a single day is never split)."""
+    batches: list[list[date]] = []
+    size = 0
+    for day in days:
+        day_bytes = sum(p.stat().st_size for p in partition_files(landing, spec.name, day))
+        if batches and size + day_bytes <= max_bytes:
+            batches[-1].append(day)
+            size += day_bytes
+        else:
+            batches.append([day])
+            size = day_bytes
+    return batches
 
 
 def read_days(spec: SourceSpec, landing: Path, days: list[date], run_id: str,

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from orchestration.lib.contract import SOURCES
-from orchestration.lib.ingest import ingest
+from orchestration.lib.ingest import ingest, plan_batches
 from orchestration.lib.landing import read_file
 from tests.conftest import write
 
@@ -144,3 +144,12 @@ def test_generated_sample_accounting(sample, source):
             delivered += len(read.frame) + len(read.bad_rows)
     assert result.rows_read == delivered == len(result.loaded) + len(result.quarantined) > 0
     assert not result.failed_files
+
+
+def test_plan_batches_groups_consecutive_days_by_bytes(landing):
+    for day, size in ((1, 100), (2, 100), (3, 300), (4, 50)):
+        write(landing / "online" / f"dt=2026-08-0{day}" / "part.jsonl", "x" * size)
+    days = [date(2026, 8, d) for d in range(1, 6)]                   # day 5 has no files
+    assert plan_batches(SOURCES["online"], landing, days, 250) == [
+        [date(2026, 8, 1), date(2026, 8, 2)], [date(2026, 8, 3)], [date(2026, 8, 4), date(2026, 8, 5)]]
+    assert plan_batches(SOURCES["online"], landing, days, 10**9) == [days]
