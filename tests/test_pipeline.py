@@ -150,3 +150,20 @@ def test_range_loads_in_batches_with_the_same_result(tmp_path, sample):
                                    conn.execute("select count(*), count(distinct _dt) from raw.online").fetchone())
     assert counts[1] == counts[10**9]
     assert counts[1][2][1] == 5 and counts[1][2][0] == counts[1][1] > 0
+
+
+def test_rerun_after_upstream_correction_leaves_no_stale_rows(tmp_path):
+    """A file withdrawn from a day already loaded: re-running the day removes its rows from
+    raw and from staging (the incremental window is rebuilt, not only merged)."""
+    landing = tmp_path / "landing"
+    day = landing / "online" / "dt=2026-08-01"
+    event = {"event_time": "2026-08-01T10:00:00+08:00", "event_type": "app_open", "device_id": "d1"}
+    write(day / "part-0001.jsonl", json.dumps({"event_id": "e1", **event}) + "\n")
+    withdrawn = write(day / "part-0002.jsonl", json.dumps({"event_id": "e2", **event}) + "\n")
+    env = _env(tmp_path, landing)
+    assert run_cli(["run", "--date", "2026-08-01"], env).returncode == 0
+    withdrawn.unlink()
+    assert run_cli(["run", "--date", "2026-08-01"], env).returncode == 0
+    with duckdb.connect(env["USEROPS_WAREHOUSE"], read_only=True) as conn:
+        assert conn.execute("select list(event_id) from raw.online").fetchone()[0] == ["e1"]
+        assert conn.execute("select list(event_id) from staging.stg_online__events").fetchone()[0] == ["e1"]

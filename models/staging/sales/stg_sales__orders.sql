@@ -1,11 +1,20 @@
 {{ config(unique_key='order_id') }}
 
 -- One row per order: its latest version (latest updated_at; on a tie the later delivery).
--- An incremental run compares the new versions with the one already stored, so a late replay
--- of an old version never overwrites a newer one.
-with source as (
-    select * from {{ source('raw', 'sales') }}
+-- An incremental run looks at every delivered version of the orders its window touched, and at
+-- the version already stored (which may have arrived after the window), so a late replay of an
+-- old version never overwrites a newer one.
+with window_orders as (
+    select distinct order_id from {{ source('raw', 'sales') }}
     where {{ arrival_window('_dt') }}
+),
+
+source as (
+    select * from {{ source('raw', 'sales') }}
+    where _dt < cast('{{ var("max_date") }}' as date)
+    {% if is_incremental() %}
+      and order_id in (select order_id from window_orders)
+    {% endif %}
 ),
 
 versions as (
@@ -39,7 +48,7 @@ versions as (
         member_id, member_card_no, phone, phone_kind, email, wechat_openid, item_count, category,
         coupon_id, campaign_id, arrived_on, source_file, source_row
     from {{ this }}
-    where order_id in (select order_id from source)
+    where order_id in (select order_id from window_orders)
     {% endif %}
 ),
 
