@@ -17,7 +17,7 @@ import pandas as pd
 
 from orchestration.lib import expectations
 from orchestration.lib.contract import SourceSpec
-from orchestration.lib.identifiers import normalize_email, normalize_id, normalize_phone, normalize_series
+from orchestration.lib.identifiers import normalize_email, normalize_id_series, normalize_phone, normalize_series
 from orchestration.lib.landing import FileContractError, partition_files, read_file
 from orchestration.lib.parsing import parse_dates, parse_decimals, parse_integers, parse_timestamps
 
@@ -117,7 +117,7 @@ def read_days(spec: SourceSpec, landing: Path, days: list[date], run_id: str,
             name = _relative(path, landing)
             entry = {"source": spec.name, "_dt": day, "file": name, "run_id": run_id}
             try:
-                read = read_file(path, spec.required)
+                read = read_file(path, spec.required, spec.columns)
             except FileContractError as exc:
                 failed.append(str(exc))
                 ledger.append({**entry, "status": "failed", "error": str(exc), "sha256": None,
@@ -187,14 +187,14 @@ def type_rows(text: pd.DataFrame, spec: SourceSpec, tz: str) -> tuple[pd.DataFra
             if column in spec.phones:
                 typed[f"{column}_kind"] = norm["kind"]
         elif column in spec.ids:
-            typed[column] = normalize_series(raw, normalize_id)["value"]
+            typed[column] = normalize_id_series(raw)
         else:
             cleaned = raw.astype("string").str.strip()
             typed[column] = cleaned.mask(cleaned == "").astype("object")
     if spec.typed_identifier:
         type_column, value_column = spec.typed_identifier
         raw = text[value_column]
-        value = normalize_series(raw, normalize_id)["value"]
+        value = normalize_id_series(raw)
         for id_type, fn in (("phone", normalize_phone), ("email", normalize_email)):
             rows = typed[type_column] == id_type
             if rows.any():

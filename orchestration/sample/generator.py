@@ -133,7 +133,7 @@ def make_population(n: int, days: int, rng: np.random.Generator) -> Population:
     # Identifiers. Phones are unique 11-digit mainland mobiles.
     prefixes = np.array([130, 131, 132, 135, 136, 137, 138, 139, 150, 151, 152, 158, 159, 166, 176, 177,
                          178, 180, 181, 186, 187, 188, 189, 191, 199])
-    phone_numbers = rng.choice(prefixes, n).astype(np.int64) * 10**8 + rng.permutation(10**8)[:n]
+    phone_numbers = rng.choice(prefixes, n).astype(np.int64) * 10**8 + rng.choice(10**8, size=n, replace=False)
     idx = np.arange(n)
     wechat = (rng.random(n) < 0.65) | (pop.platform == "miniprogram")
     pop.ids = {
@@ -524,9 +524,9 @@ def inject_bad_rows(frames: dict[str, pd.DataFrame], day: int, rng: np.random.Ge
 # --- writing ------------------------------------------------------------------------------------
 
 def _jsonl(frame: pd.DataFrame, extra_lines: list[str] | None = None) -> bytes:
-    lines = [json.dumps({k: v for k, v in row.items() if v is not None and not (isinstance(v, float) and v != v)},
-                        ensure_ascii=False) for row in frame.to_dict(orient="records")]
-    return ("\n".join(lines + (extra_lines or [])) + "\n").encode("utf-8")
+    text = frame.to_json(orient="records", lines=True, force_ascii=False) if len(frame) else ""
+    text = text.rstrip("\n") + "\n" if text else ""
+    return (text + "".join(line + "\n" for line in extra_lines or [])).encode("utf-8")
 
 
 def _csv(frame: pd.DataFrame, encoding: str, extra_lines: list[str] | None = None) -> bytes:

@@ -3,7 +3,8 @@
 import pandas as pd
 import pytest
 
-from orchestration.lib.identifiers import normalize_email, normalize_id, normalize_phone, normalize_series
+from orchestration.lib.identifiers import (normalize_email, normalize_id, normalize_id_series, normalize_phone,
+                                           normalize_series)
 
 MOBILE = "+8613800138000"
 
@@ -91,3 +92,30 @@ def test_normalize_series_aligns_with_index_and_handles_missing():
     assert list(out["value"]) == [MOBILE, None, None, MOBILE]
     assert list(out["reason"]) == [None, None, "phone_sci_notation", None]
     assert normalize_series(pd.Series([], dtype=object), normalize_phone).empty
+
+
+def test_column_id_normalisation_matches_the_scalar_rules():
+    values = [" 000123 ", "oAbC-123_x", "null", "NULL", "undefined", "0", "-1", "无", "N/A", "----",
+              "00000000-0000-0000-0000-000000000000", "\u200babc\ufeff", "", "   ", None, "a b", "0.0.0"]
+
+    got = list(normalize_id_series(pd.Series(values, dtype=object)))
+    assert got == [normalize_id(v).value for v in values]
+
+
+def test_mobile_range_table_agrees_with_libphonenumber_per_number():
+    """The per-range cache gives the same verdict as parsing each number (random sample)."""
+    import random
+
+    import phonenumbers
+
+    from orchestration.lib.identifiers import _MOBILE_TYPES
+
+    rng = random.Random(20261122)
+    for _ in range(5000):
+        digits = f"1{rng.randint(3, 9)}{rng.randrange(10**9):09d}"
+        try:
+            number = phonenumbers.parse(digits, "CN")
+            expected = phonenumbers.is_valid_number(number) and phonenumbers.number_type(number) in _MOBILE_TYPES
+        except phonenumbers.NumberParseException:
+            expected = False
+        assert (normalize_phone(digits).kind == "mobile") == expected, digits

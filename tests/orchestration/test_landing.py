@@ -101,3 +101,20 @@ def test_partition_files_lists_supported_files_in_order(tmp_path):
     assert [p.name for p in partition_files(tmp_path, "offline", date(2026, 8, 1))] == ["a.jsonl.gz", "b.csv", "c.parquet"]
     assert partition_files(tmp_path, "offline", date(2026, 8, 2)) == []      # absent day: nothing, no error
     assert partition_files(tmp_path, "social", date(2026, 8, 1)) == []       # absent source
+
+
+def test_fast_and_careful_jsonl_readers_agree(tmp_path):
+    """Clean JSONL goes through Arrow's reader; it must give exactly what the line-by-line one gives."""
+    from orchestration.lib.landing import _read_jsonl
+
+    rows = [{"record_id": "0001", "record_time": "2026-08-01T10:00:00+08:00", "record_type": "survey",
+             "n": 13800138000, "name": "张伟", "city": None},
+            {"record_id": "0002", "record_time": "2026-08-01 11:00:00", "record_type": "survey", "extra": "x"}]
+    path = write(tmp_path / "clean.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    fast = read_file(path, REQUIRED, ("record_id", "record_time", "record_type", "name", "city"))
+    careful, bad, _ = _read_jsonl(path.read_text())
+    columns = sorted(set(careful.columns))
+    assert bad == []
+    assert fast.frame[columns].astype(object).where(fast.frame[columns].notna(), None).to_dict("records") == \
+        careful[columns].astype(object).where(careful[columns].notna(), None).to_dict("records")
+    assert fast.frame.loc[0, "record_time"] == "2026-08-01T10:00:00+08:00"     # text, not an Arrow timestamp
