@@ -40,6 +40,7 @@ _PLACEHOLDERS = frozenset(
      "anonymous", "unknown", "abc123", "#n/a", "(null)", "test"}
 )
 _ALL_ZERO_OR_DASH = re.compile(r"^[0\-_.:\s]*$")   # "0000", "----", "00000000-0000-0000-0000-000000000000"
+_ZERO_OR_DASH_CHARS = "0-_.: \t\n\r\x0b\x0c"
 
 
 def clean_text(raw: object) -> str | None:
@@ -67,8 +68,8 @@ def normalize_id(raw: object) -> Normalized:
 def normalize_id_series(series: pd.Series) -> pd.Series:
     """`normalize_id` for a whole column at once (ids are mostly distinct, so no per-value calls)."""
     text = series.astype("string").str.replace(_INVISIBLE.pattern, "", regex=True).str.strip()
-    empty = (text.isna() | (text == "") | text.str.lower().isin(_PLACEHOLDERS)
-             | text.str.fullmatch(_ALL_ZERO_OR_DASH.pattern).fillna(False))
+    empty = (text.isna() | text.str.lower().isin(_PLACEHOLDERS)
+             | (text.str.strip(_ZERO_OR_DASH_CHARS) == ""))       # same as _ALL_ZERO_OR_DASH, vectorised
     return text.astype("object").where(~empty.fillna(True).astype(bool), None)
 
 

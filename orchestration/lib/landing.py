@@ -137,8 +137,11 @@ def _read_jsonl_fast(data: bytes, text_columns: tuple[str, ...], required: tuple
     return frame
 
 
-def _read_jsonl(text: str) -> tuple[pd.DataFrame, list[tuple[int, str, str]], bool]:
-    records, numbers, bad = [], [], []
+def _read_jsonl(text: str, text_columns: tuple[str, ...] = (),
+                required: tuple[str, ...] = ()) -> tuple[pd.DataFrame, list[tuple[int, str, str]], bool]:
+    """Line by line: every line that is not a JSON object is reported with its line number; the
+    good lines are then read by Arrow when their values allow, else as Python records."""
+    records, numbers, good, bad = [], [], [], []
     lines = text.splitlines()
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -151,11 +154,15 @@ def _read_jsonl(text: str) -> tuple[pd.DataFrame, list[tuple[int, str, str]], bo
         if not isinstance(record, dict):
             bad.append((number, "malformed_json", line))
             continue
-        records.append({k.strip(): _text_cell(v) for k, v in record.items()})
+        records.append(record)
+        good.append(line)
         numbers.append(number)
     truncated = bool(text) and not text.endswith("\n") and bool(bad) and bad[-1][0] == len(lines)
-    frame = pd.DataFrame.from_records(records) if records else pd.DataFrame()
-    frame = frame.astype("object")
+    frame = _read_jsonl_fast("\n".join(good).encode("utf-8"), text_columns, required) if good else None
+    if frame is None:
+        frame = pd.DataFrame.from_records([{k.strip(): _text_cell(v) for k, v in r.items()} for r in records]) \
+            if records else pd.DataFrame()
+        frame = frame.astype("object")
     frame["_row_number"] = numbers
     return frame, bad, truncated
 
@@ -194,7 +201,8 @@ def read_file(path: Path, required: tuple[str, ...], text_columns: tuple[str, ..
             frame, bad, truncated = _read_csv(text, path)
         else:
             fast = _read_jsonl_fast(data, text_columns or required, required) if encoding == "utf-8" and not data.startswith(b"\xef\xbb\xbf") else None
-            frame, bad, truncated = (fast, [], False) if fast is not None else _read_jsonl(text)
+            frame, bad, truncated = ((fast, [], False) if fast is not None
+                                     else _read_jsonl(text, text_columns or required, required))
     missing = [c for c in required if c not in frame.columns]
     if missing and (len(frame) or name.endswith(".csv") or name.endswith(".parquet")):
         raise FileContractError(f"{path}: required column(s) missing: {', '.join(missing)}")
