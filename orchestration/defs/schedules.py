@@ -2,7 +2,6 @@
 
 import dagster as dg
 
-
 all_assets_job = dg.define_asset_job(
     "daily_pipeline",
     selection=dg.AssetSelection.all(),

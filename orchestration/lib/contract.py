@@ -9,10 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from orchestration.lib.identifiers import normalize_email, normalize_id, normalize_phone
-
-IDENTIFIER_NORMALIZERS = {"phone": normalize_phone, "email": normalize_email}
-
 
 @dataclass(frozen=True)
 class SourceSpec:
@@ -31,7 +27,8 @@ class SourceSpec:
     # (type column, value column): the value is normalised by the identifier type on its row.
     typed_identifier: tuple[str, str] | None = None
     description: str = ""
-    defaults: dict[str, str] = field(default_factory=dict)   # column → column it defaults to
+    # column → what an empty cell means: another column's value (str) or a constant
+    defaults: dict[str, str | float] = field(default_factory=dict)
 
 
 ONLINE = SourceSpec(
@@ -67,7 +64,7 @@ SALES = SourceSpec(
     integers=("item_count",), phones=("phone",), emails=("email",),
     ids=("order_id", "store_id", "member_id", "member_card_no", "wechat_openid", "coupon_id",
          "campaign_id"),
-    defaults={"updated_at": "order_time"},
+    defaults={"updated_at": "order_time", "refund_amount": 0.0},
 )
 
 SOCIAL = SourceSpec(

@@ -204,7 +204,7 @@ def type_rows(text: pd.DataFrame, spec: SourceSpec, tz: str) -> tuple[pd.DataFra
                      norm["reason"].reindex(rows.index), value_column)
         typed[value_column] = value
     for column, fallback in spec.defaults.items():
-        typed[column] = typed[column].fillna(typed[fallback])
+        typed[column] = typed[column].fillna(typed[fallback] if isinstance(fallback, str) else fallback)
     # Future-dated events: more than a day after the end of their arrival day.
     limit = pd.to_datetime(text["_dt"]).astype("datetime64[us]") + FUTURE_TOLERANCE
     flag(typed[spec.event_time] >= limit, "future_event_time", spec.event_time)

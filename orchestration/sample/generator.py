@@ -242,7 +242,6 @@ def simulate(pop: Population, day0: date, days: int, rng: np.random.Generator) -
     ids = pop.ids
     engaged = np.ones(pop.n, dtype=bool)
     event_seq = order_seq = record_seq = social_seq = consent_seq = 0
-    open_orders: list[pd.DataFrame] = []
     store_phones = np.array([f"021-6{k:03d}{k:04d}" if k % 3 else f"1380013{k:04d}" for k in range(STORE_COUNT)])
     for day in range(days):
         alive = pop.first_day <= day
@@ -506,7 +505,7 @@ def inject_bad_rows(frames: dict[str, pd.DataFrame], day: int, rng: np.random.Ge
         raw_lines["online"] = ['{"event_id": "e-broken", "event_time": "2026-']   # cut-off JSON line
         out.count("bad_online_rows", 4)
     sales = frames.get("sales")
-    if sales is not None and len(sales) > 5 and rng.random() < 0.1:
+    if sales is not None and len(sales) > 5 and rng.random() < 0.06:
         i = rng.integers(0, len(sales), 3)
         sales.loc[sales.index[i[0]], "amount"] = "-15.00"                       # negative amount
         sales.loc[sales.index[i[1]], "phone"] = "1.38001E+10"                   # Excel scientific notation

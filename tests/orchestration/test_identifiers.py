@@ -3,8 +3,13 @@
 import pandas as pd
 import pytest
 
-from orchestration.lib.identifiers import (normalize_email, normalize_id, normalize_id_series, normalize_phone,
-                                           normalize_series)
+from orchestration.lib.identifiers import (
+    normalize_email,
+    normalize_id,
+    normalize_id_series,
+    normalize_phone,
+    normalize_series,
+)
 
 MOBILE = "+8613800138000"
 

@@ -85,6 +85,7 @@ def test_sales_rules(landing):
     loaded = result.loaded.set_index("order_id")
     assert loaded.loc["o2", "amount"] == 1299.0
     assert loaded.loc["o1", "updated_at"] == loaded.loc["o1", "order_time"]      # updated_at defaults to order_time
+    assert loaded.loc["o1", "refund_amount"] == 0                                # no refund given: 0
 
 
 def test_consent_identifiers_are_normalised_by_type(landing):

@@ -2,15 +2,7 @@
 
 -- One row per record_id (first arrival wins), with gender spelled one way.
 with source as (
-    select * from {{ source('raw', 'offline') }}
-    where {{ arrival_window('_dt') }}
-),
-
-ranked as (
-    select
-        *,
-        row_number() over (partition by record_id order by _dt, _source_file, _row_number) as arrival_rank
-    from source
+    {{ first_arrivals(source('raw', 'offline'), 'record_id') }}
 ),
 
 renamed as (
@@ -34,15 +26,7 @@ renamed as (
         _dt as arrived_on,
         _source_file as source_file,
         _row_number as source_row
-    from ranked
-    where arrival_rank = 1
-    {% if is_incremental() %}
-      and not exists (
-          select 1 from {{ this }} as stored
-          where stored.record_id = ranked.record_id
-            and stored.arrived_on < cast('{{ var("min_date") }}' as date)
-      )
-    {% endif %}
+    from source
 )
 
 select * from renamed
