@@ -104,6 +104,9 @@ def test_bad_file_fails_the_run_naming_check_file_and_column(tmp_path):
     assert "part-0002.jsonl" in result.stderr and "event_type" in result.stderr
     with duckdb.connect(env["USEROPS_WAREHOUSE"], read_only=True) as conn:   # the good file still loaded
         assert conn.execute("select list(event_id) from raw.online").fetchone()[0] == ["e1"]
+        # The blocking check stopped what runs after it: dbt did not build on a broken delivery.
+        schemas = {s for (s,) in conn.execute("select schema_name from information_schema.schemata").fetchall()}
+        assert "staging" not in schemas
 
 
 def test_days_before_the_first_partition_are_refused(tmp_path):
