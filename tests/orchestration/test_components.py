@@ -13,7 +13,8 @@ from orchestration.lib.components import ComponentsDidNotConverge, connected_com
 def _run(edges: list[tuple[int, int]] | pd.DataFrame, **kwargs):
     conn = duckdb.connect()
     frame = edges if isinstance(edges, pd.DataFrame) else pd.DataFrame(edges, columns=["src", "dst"])
-    conn.execute("create table edges as select cast(src as bigint) as src, cast(dst as bigint) as dst from frame")
+    conn.register("edge_frame", frame)
+    conn.execute("create table edges as select cast(src as bigint) as src, cast(dst as bigint) as dst from edge_frame")
     result = connected_components(conn, "edges", "components", **kwargs)
     mapping = dict(conn.execute("select node, component from components").fetchall())
     leftovers = conn.execute("select count(*) from information_schema.tables where table_name like 'cc_%'").fetchone()[0]
