@@ -138,7 +138,8 @@ def describe_failures(result) -> list[str]:
 
 
 def print_counts(warehouse: Path, start: date, end: date) -> None:
-    """Rows per raw, quarantine and staging table for the run's window, and in total."""
+    """Rows per raw, quarantine, staging and mart table for the run's window (by arrival day where
+    the table has one), and in total."""
     import duckdb
 
     if not warehouse.exists():
@@ -146,7 +147,7 @@ def print_counts(warehouse: Path, start: date, end: date) -> None:
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         tables = conn.execute(
             "select table_schema, table_name from information_schema.tables "
-            "where table_schema in ('raw', 'staging') order by table_schema, table_name").fetchall()
+            "where table_schema in ('raw', 'staging', 'identity', 'marts') order by table_schema, table_name").fetchall()
         _say(f"{'table':<40} {'rows in window':>15} {'rows in total':>14}")
         for schema, table in tables:
             column = "_dt" if schema == "raw" else "arrived_on"

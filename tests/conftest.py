@@ -55,3 +55,18 @@ def run_cli(args: list[str], env_overrides: dict[str, str], timeout: int = 600) 
     userops = shutil.which("userops", path=env["PATH"]) or "userops"
     return subprocess.run([userops, *args], env=env, capture_output=True, text=True, timeout=timeout,
                           cwd=REPO_ROOT)
+
+
+def cli_env(tmp_path: Path, landing: Path) -> dict[str, str]:
+    """Environment for a `userops` run with everything under tmp_path."""
+    return {"USEROPS_LANDING": str(landing), "USEROPS_WAREHOUSE": str(tmp_path / "wh" / "warehouse.duckdb"),
+            "DAGSTER_HOME": str(tmp_path / "dagster_home"), "USEROPS_OUTBOX": str(tmp_path / "outbox")}
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(sample, tmp_path_factory):
+    """The sample's 14 days run once through `userops run --from … --to …` (shared, read-only)."""
+    tmp_path = tmp_path_factory.mktemp("pipeline")
+    env = cli_env(tmp_path, sample["landing"])
+    result = run_cli(["run", "--from", "2026-08-01", "--to", "2026-08-14"], env)
+    return {"result": result, "env": env, "warehouse": tmp_path / "wh" / "warehouse.duckdb", "tmp": tmp_path}

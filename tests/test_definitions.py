@@ -16,6 +16,8 @@ def test_assets_and_checks_present():
     assert {f"raw/{s}" for s in SOURCES} <= keys
     assert {"staging/stg_online__events", "staging/stg_offline__records", "staging/stg_sales__orders",
             "staging/stg_social__interactions", "staging/stg_consent__events"} <= keys
+    assert {"identity/components", "marts/identity_map", "marts/identity_junk",
+            "intermediate/int_identity_edges", "identity_blocklist", "identity_link_caps"} <= keys
     checks = {c.to_user_string() for c in graph.asset_check_keys}
     for source in SOURCES:
         assert {f"raw/{source}:files_readable", f"raw/{source}:quarantine_rate"} <= checks
@@ -46,3 +48,13 @@ def test_job_and_schedule():
         scheduled_execution_time=datetime(2026, 11, 22, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
     requests = list(schedule.evaluate_tick(context).run_requests)
     assert [r.partition_key for r in requests] == ["2026-11-21"]
+
+
+def test_identity_stage_sits_between_the_two_dbt_builds():
+    graph = defs.resolve_asset_graph()
+    components = dg.AssetKey(["identity", "components"])
+    assert graph.get(components).parent_keys == {dg.AssetKey(["intermediate", "int_identity_edges"])}
+    assert components in graph.get(dg.AssetKey(["staging", "stg_identity__components"])).parent_keys
+    groups = {graph.get(k).group_name for k in (components, dg.AssetKey(["marts", "identity_map"]),
+                                                  dg.AssetKey(["intermediate", "int_identity_edges"]))}
+    assert groups == {"identity"}

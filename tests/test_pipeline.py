@@ -11,14 +11,10 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.defs.ingest import ingest_assets
 from orchestration.defs.resources import LandingZone
+from tests.conftest import cli_env as _env
 from tests.conftest import run_cli, write
 
 VOLATILE = {"_run_id", "run_id"}       # lineage of the run itself, not data
-
-
-def _env(tmp_path, landing):
-    return {"USEROPS_LANDING": str(landing), "USEROPS_WAREHOUSE": str(tmp_path / "wh" / "warehouse.duckdb"),
-            "DAGSTER_HOME": str(tmp_path / "dagster_home"), "USEROPS_OUTBOX": str(tmp_path / "outbox")}
 
 
 def _snapshot(path) -> dict[str, str]:
@@ -26,21 +22,13 @@ def _snapshot(path) -> dict[str, str]:
     digests = {}
     with duckdb.connect(str(path), read_only=True) as conn:
         tables = conn.execute("select table_schema, table_name from information_schema.tables "
-                              "where table_schema in ('raw', 'staging')").fetchall()
+                              "where table_schema in ('raw', 'staging', 'intermediate', 'identity', 'marts')").fetchall()
         for schema, table in tables:
             columns = [c[0] for c in conn.execute(f'describe "{schema}"."{table}"').fetchall() if c[0] not in VOLATILE]
             rows = conn.execute(f'select {", ".join(chr(34) + c + chr(34) for c in columns)} '
                                 f'from "{schema}"."{table}" order by all').fetchall()
             digests[f"{schema}.{table}"] = hashlib.sha256(repr(rows).encode()).hexdigest()
     return digests
-
-
-@pytest.fixture(scope="module")
-def pipeline_run(sample, tmp_path_factory):
-    tmp_path = tmp_path_factory.mktemp("pipeline")
-    env = _env(tmp_path, sample["landing"])
-    result = run_cli(["run", "--from", "2026-08-01", "--to", "2026-08-14"], env)
-    return {"result": result, "env": env, "warehouse": tmp_path / "wh" / "warehouse.duckdb", "tmp": tmp_path}
 
 
 def test_range_run_succeeds_and_prints_counts(pipeline_run):

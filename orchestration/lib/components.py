@@ -58,7 +58,7 @@ def connected_components(conn: Connection, edges: str, output: str, max_rounds: 
         conn.execute(f"drop table if exists {t['next']}")
         conn.execute(f"create table {t['next']} as {select}")
         conn.execute(f"drop table if exists {t[name]}")
-        conn.execute(f"alter table {t['next']} rename to {t[name]}")
+        conn.execute(f"alter table {t['next']} rename to {t[name].split('.')[-1]}")
 
     mn1_from_ee = f"""
         select u, least(u, min(v)) as m, count(*) as cnt

@@ -10,9 +10,11 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
 class UseropsTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        if dbt_resource_props["resource_type"] == "seed":
+        if dbt_resource_props["resource_type"] == "seed" and not dbt_resource_props["name"].startswith("identity_"):
             return "seeds"
         fqn = dbt_resource_props.get("fqn", [])
+        if "identity" in fqn[1:-1] or dbt_resource_props["name"].startswith("identity_"):
+            return "identity"                              # the identity graph, in one place
         return fqn[1] if len(fqn) > 2 else "dbt"          # staging / intermediate / marts
 
     def get_owners(self, dbt_resource_props: Mapping[str, Any]):

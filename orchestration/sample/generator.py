@@ -326,10 +326,12 @@ def simulate(pop: Population, day0: date, days: int, rng: np.random.Generator) -
         k = len(rec_person)
         store = rng.integers(0, STORE_COUNT, k)
         is_walk_in = np.r_[np.zeros(k - walk_in.sum(), bool), np.ones(walk_in.sum(), bool)]
-        # A walk-in leaves the store's counter phone instead of their own: a junk super-node.
-        phone = np.where(is_walk_in, store_phones[store],
+        # Walk-ins, and card holders who do not remember their number, get the store's counter phone
+        # typed in instead of their own: a junk super-node that would merge strangers.
+        counter = is_walk_in | ((rec_type == "store_visit") & (rng.random(k) < 0.15))
+        phone = np.where(counter, store_phones[store],
                          np.where((rec_type == "member_register") | (rng.random(k) < 0.4), ids["phone"][rec_person], None))
-        out.count("store_counter_phone", is_walk_in.sum())
+        out.count("store_counter_phone", counter.sum())
         names = np.char.add(SURNAMES[rec_person % len(SURNAMES)], GIVEN[(rec_person // 7) % len(GIVEN)])
         full = rec_type == "member_register"
         frame = pd.DataFrame({
