@@ -438,12 +438,16 @@ def simulate(pop: Population, day0: date, days: int, rng: np.random.Generator) -
             "platform": plat,
             "action": acts,
             "wechat_openid": np.where(on["wechat_oa"], ids["wechat_openid_oa"][sp], None),
-            "wechat_unionid": np.where((on["wechat_oa"] | on["wecom"]) & (rng.random(s) < 0.6), ids["wechat_unionid"][sp], None),
+            # Accounts bound to the WeChat open platform report the unionid on most events.
+            "wechat_unionid": np.where((on["wechat_oa"] | on["wecom"]) & (rng.random(s) < 0.9), ids["wechat_unionid"][sp], None),
             "wecom_external_userid": np.where(on["wecom"], ids["wecom_external_userid"][sp], None),
             "wecom_owner": np.where(on["wecom"], ids["wecom_owner"][sp], None),
             "weibo_uid": np.where(on["weibo"], ids["weibo_uid"][sp], None),
             "douyin_id": np.where(on["douyin"], ids["douyin_id"][sp], None),
-            "phone": messy_phones(np.where(on["wecom"] & (rng.random(s) < 0.1), ids["phone"][sp], None), rng),
+            # A phone bound on the brand's social service (lead forms, WeCom contact cards).
+            "phone": messy_phones(np.where((on["wecom"] & (rng.random(s) < 0.3))
+                                           | ((on["weibo"] | on["douyin"]) & (rng.random(s) < 0.25)),
+                                           ids["phone"][sp], None), rng),
             "content_category": CONTENT_CATEGORIES[pop.content[sp]],
             "invitee_openid": np.concatenate([r[3] for r in rows]),
             "follower_count": np.where(np.isin(acts, ["share", "repost", "invite"]),

@@ -1,7 +1,8 @@
 {{ config(materialized='table') }}
 
 -- One row per identifier, with how many distinct other identifiers it was seen with and whether
--- it is junk: on the blocklist seed, or linked to more others than its type's cap allows.
+-- it is junk: on the blocklist seed, or seen with more identifiers (of a type, or in total) than
+-- a cap in the identity_link_caps seed allows.
 with observations as (
     select * from {{ ref('int_identity_observations') }}
 ),
@@ -20,7 +21,16 @@ identifiers as (
 ),
 
 record_keys as (
-    select distinct record_source, record_id, identifier_key from observations
+    select distinct record_source, record_id, identifier_key, identifier_type from observations
+),
+
+linked_by_type as (
+    select a.identifier_key, b.identifier_type as linked_type, count(distinct b.identifier_key) as linked_count
+    from record_keys a
+    join record_keys b
+        on a.record_source = b.record_source and a.record_id = b.record_id
+       and a.identifier_key <> b.identifier_key
+    group by a.identifier_key, b.identifier_type
 ),
 
 linked as (
@@ -30,6 +40,28 @@ linked as (
         on a.record_source = b.record_source and a.record_id = b.record_id
        and a.identifier_key <> b.identifier_key
     group by a.identifier_key
+),
+
+-- Every cap row that matches the identifier's type and the linked type ('*' = any / total).
+over_cap as (
+    select
+        i.identifier_key,
+        min(
+            'shared: linked to ' || cast(l.linked_count as varchar) || ' '
+            || case when c.linked_type = '*' then 'identifiers' else l.linked_type || 's' end
+            || ' (cap ' || cast(c.max_linked as varchar) || ')'
+        ) as reason
+    from identifiers i
+    join (
+        select identifier_key, linked_type, linked_count from linked_by_type
+        union all
+        select identifier_key, '*' as linked_type, linked_count from linked
+    ) as l on l.identifier_key = i.identifier_key
+    join {{ ref('identity_link_caps') }} c
+        on (c.identifier_type = i.identifier_type or c.identifier_type = '*')
+       and c.linked_type = l.linked_type
+    where l.linked_count > c.max_linked
+    group by i.identifier_key
 ),
 
 blocked as (
@@ -53,13 +85,8 @@ select
     i.last_seen_at,
     i.observations,
     coalesce(l.linked_count, 0) as linked_count,
-    c.max_linked,
-    case
-        when b.blocked_reason is not null then 'blocklist: ' || b.blocked_reason
-        when coalesce(l.linked_count, 0) > c.max_linked
-            then 'shared: linked to ' || cast(l.linked_count as varchar) || ' identifiers (cap ' || cast(c.max_linked as varchar) || ')'
-    end as junk_reason
+    coalesce('blocklist: ' || b.blocked_reason, o.reason) as junk_reason
 from identifiers i
 left join linked l on l.identifier_key = i.identifier_key
 left join blocked b on b.identifier_key = i.identifier_key
-left join {{ ref('identity_link_caps') }} c on c.identifier_type = i.identifier_type
+left join over_cap o on o.identifier_key = i.identifier_key
