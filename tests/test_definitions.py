@@ -17,7 +17,7 @@ def test_assets_and_checks_present():
     assert {"staging/stg_online__events", "staging/stg_offline__records", "staging/stg_sales__orders",
             "staging/stg_social__interactions", "staging/stg_consent__events"} <= keys
     assert {"identity/components", "marts/identity_map", "marts/identity_junk",
-            "intermediate/int_identity_edges", "identity_blocklist", "identity_link_caps"} <= keys
+            "intermediate/int_identity_edges", "identity_blocklist", "identity_link_caps", "marts/persons"} <= keys
     checks = {c.to_user_string() for c in graph.asset_check_keys}
     for source in SOURCES:
         assert {f"raw/{source}:files_readable", f"raw/{source}:quarantine_rate"} <= checks

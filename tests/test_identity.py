@@ -113,3 +113,16 @@ def test_pairwise_accuracy_against_ground_truth(pipeline_run, sample):
     recall = true_positive / sum(comb(n, 2) for n in both.groupby("person_key").size())
     print(f"identity accuracy on the test sample: precision {precision:.4f}, recall {recall:.4f}")
     assert precision >= 0.95 and recall >= 0.5
+
+
+def test_persons_dimension_matches_identity_map(pipeline_run):
+    with duckdb.connect(str(pipeline_run["warehouse"]), read_only=True) as conn:
+        mismatched, = conn.execute("""
+            select count(*) from marts.persons p
+            full join (select person_id, count(*) as n from marts.identity_map group by person_id) m using (person_id)
+            where p.identifiers is distinct from m.n""").fetchone()
+        assert mismatched == 0
+        members, anonymous, both = conn.execute(
+            "select count(*) filter (where is_member), count(*) filter (where is_anonymous), "
+            "count(*) filter (where is_member and is_anonymous) from marts.persons").fetchone()
+        assert members > 0 and anonymous > 0 and both == 0
