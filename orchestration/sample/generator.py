@@ -269,7 +269,8 @@ def simulate(pop: Population, day0: date, days: int, rng: np.random.Generator) -
         etype = np.where(is_register, "register", etype)
         etype = np.where(~registered[person] & np.isin(etype, ["login", "sign_in", "coupon_claim"]), "page_view", etype)
         logged_in = registered[person] & ((rng.random(m) < 0.6) | np.isin(etype, ["register", "login"]))
-        show_phone = is_register | ((etype == "login") & (rng.random(m) < 0.15))
+        # Most Chinese apps log in with the phone number (SMS code), so logins often carry it.
+        show_phone = is_register | ((etype == "login") & (rng.random(m) < 0.5))
         mp = platform == "miniprogram"
         device = np.where(pd.notna(ids["device_id_2"][person]) & (rng.random(m) < 0.4), ids["device_id_2"][person],
                           ids["device_id"][person]).astype(object)
