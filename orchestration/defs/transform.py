@@ -13,34 +13,25 @@ from orchestration.lib.translator import translator
 BEFORE_IDENTITY = "+int_identity_edges"
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=translator,
-    select=BEFORE_IDENTITY,
-    name="dbt_before_identity",
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
-    pool="warehouse",
-)
-def dbt_before_identity(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """dbt build up to the identity graph's edges, for the run's arrival-day window."""
-    yield from dbt.cli(build_args(context.partition_time_window), context=context).stream()
+def dbt_build(name: str, **selection: str) -> dg.AssetsDefinition:
+    """A `dbt build` of the selected nodes for the run's arrival-day window [min_date, max_date)."""
+
+    @dbt_assets(
+        manifest=dbt_project.manifest_path,
+        project=dbt_project,
+        dagster_dbt_translator=translator,
+        name=name,
+        partitions_def=daily_partitions,
+        backfill_policy=single_run,
+        pool="warehouse",
+        **selection,
+    )
+    def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        yield from dbt.cli(build_args(context.partition_time_window), context=context).stream()
+
+    return _build
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=translator,
-    exclude=BEFORE_IDENTITY,
-    name="dbt_after_identity",
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
-    pool="warehouse",
-)
-def dbt_after_identity(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """dbt build of everything downstream of (or beside) the identity stage."""
-    yield from dbt.cli(build_args(context.partition_time_window), context=context).stream()
-
-
+dbt_before_identity = dbt_build("dbt_before_identity", select=BEFORE_IDENTITY)
+dbt_after_identity = dbt_build("dbt_after_identity", exclude=BEFORE_IDENTITY)
 dbt_models = [dbt_before_identity, dbt_after_identity]

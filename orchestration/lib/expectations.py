@@ -45,9 +45,18 @@ def load_suite_json(source: str) -> dict:
     return json.loads(suite_path(source).read_text(encoding="utf-8"))
 
 
-def quarantine_thresholds(source: str) -> tuple[float, float]:
+@dataclass(frozen=True)
+class QuarantineThresholds:
+    warn: float = 0.02
+    error: float = 0.2
+    min_rows_for_error: int = 50        # below this many rows read, a high rate only warns
+
+
+def quarantine_thresholds(source: str) -> QuarantineThresholds:
     rate = load_suite_json(source).get("meta", {}).get("quarantine_rate", {})
-    return float(rate.get("warn", 0.02)), float(rate.get("error", 0.2))
+    defaults = QuarantineThresholds()
+    return QuarantineThresholds(float(rate.get("warn", defaults.warn)), float(rate.get("error", defaults.error)),
+                                int(rate.get("min_rows_for_error", defaults.min_rows_for_error)))
 
 
 @lru_cache(maxsize=None)

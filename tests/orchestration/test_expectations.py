@@ -19,8 +19,8 @@ def test_suite_loads_and_requires_every_required_column(source):
     not_null = {e["kwargs"]["column"] for e in doc["expectations"] if e["type"] == "expect_column_values_to_not_be_null"}
     assert set(SOURCES[source].required) <= not_null
     assert all(e.get("meta", {}).get("reason") for e in doc["expectations"]), "every rule names its reason code"
-    warn, error = expectations.quarantine_thresholds(source)
-    assert 0 < warn < error < 1
+    limits = expectations.quarantine_thresholds(source)
+    assert 0 < limits.warn < limits.error < 1 and limits.min_rows_for_error > 0
 
 
 def test_validate_rows_returns_positions_only():

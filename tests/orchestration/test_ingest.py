@@ -154,3 +154,18 @@ def test_plan_batches_groups_consecutive_days_by_bytes(landing):
     assert plan_batches(SOURCES["online"], landing, days, 250) == [
         [date(2026, 8, 1), date(2026, 8, 2)], [date(2026, 8, 3)], [date(2026, 8, 4), date(2026, 8, 5)]]
     assert plan_batches(SOURCES["online"], landing, days, 10**9) == [days]
+
+
+@pytest.mark.parametrize("read, quarantined, passed, severity", [
+    (1000, 5, True, "WARN"),          # 0.5 %: fine
+    (1000, 50, False, "WARN"),        # 5 %: above warn
+    (1000, 300, False, "ERROR"),      # 30 %: above error, enough rows to judge
+    (7, 2, False, "WARN"),            # 29 % of a quiet day's 7 rows: warns, does not stop the run
+])
+def test_quarantine_rate_check_severity(read, quarantined, passed, severity):
+    from orchestration.defs.ingest import check_results
+    from orchestration.lib.ingest import IngestTotals
+
+    totals = IngestTotals(rows_loaded=read - quarantined, rows_quarantined=quarantined)
+    rate_check = next(c for c in check_results(SOURCES["offline"], totals) if c.check_name == "quarantine_rate")
+    assert rate_check.passed is passed and rate_check.severity.value == severity
