@@ -139,9 +139,11 @@ def make_population(n: int, days: int, rng: np.random.Generator) -> Population:
     pop.ids = {
         "device_id": np.array([f"{a[:8]}-{a[8:12]}-{a[12:16]}-{a[16:20]}-{a[20:]}" for a in _hex(rng, n, 32)],
                               dtype=object),
-        "device_id_2": _maybe(rng, np.array([f"ck{a}" for a in _hex(rng, n, 24)], dtype=object), 0.3),
+        # A second device (a browser cookie) only for members: it becomes known by logging in.
+        "device_id_2": _maybe(rng, np.array([f"ck{a}" for a in _hex(rng, n, 24)], dtype=object), 0.3 * registers),
         "member_id": np.where(registers, _codes("", idx + 1, 9), None).astype(object),
-        "phone": np.where(registers & (rng.random(n) < 0.92), phone_numbers.astype(str), None).astype(object),
+        # Registration verifies a mobile number (real-name rules), so every member has one.
+        "phone": np.where(registers, phone_numbers.astype(str), None).astype(object),
         "email": np.where(registers & (rng.random(n) < 0.35),
                           np.char.add(np.char.add("user", idx.astype(str)),
                                       rng.choice(np.array(["@qq.com", "@163.com", "@gmail.com", "@outlook.com"]), n)),
@@ -152,11 +154,15 @@ def make_population(n: int, days: int, rng: np.random.Generator) -> Population:
         "wechat_unionid": np.where(wechat, _alnum(rng, n, 25, "oU"), None).astype(object),
         "wechat_openid_mp": np.where(wechat & ((pop.platform == "miniprogram") | (rng.random(n) < 0.3)),
                                      _alnum(rng, n, 25, "oM"), None).astype(object),
-        "wechat_openid_oa": np.where(wechat & (rng.random(n) < 0.6), _alnum(rng, n, 25, "oA"), None).astype(object),
-        "wecom_external_userid": np.where(registers & (rng.random(n) < 0.2), _alnum(rng, n, 30, "wm"),
+        # Anonymous visitors stay device-only (plus the mini-program's ids if that is where they browse).
+        "wechat_openid_oa": np.where(wechat & (registers | (pop.platform == "miniprogram")) & (rng.random(n) < 0.6),
+                                     _alnum(rng, n, 25, "oA"), None).astype(object),
+        # WeCom external contacts are WeChat users who added an advisor.
+        "wecom_external_userid": np.where(registers & wechat & (rng.random(n) < 0.2), _alnum(rng, n, 30, "wm"),
                                           None).astype(object),
-        "weibo_uid": np.where(rng.random(n) < 0.1, (5_000_000_000 + idx).astype(str), None).astype(object),
-        "douyin_id": np.where(rng.random(n) < 0.05, _alnum(rng, n, 12, "dy"), None).astype(object),
+        # Weibo and Douyin accounts the brand can name came through a lead form with a phone.
+        "weibo_uid": np.where(registers & (rng.random(n) < 0.1), (5_000_000_000 + idx).astype(str), None).astype(object),
+        "douyin_id": np.where(registers & (rng.random(n) < 0.05), _alnum(rng, n, 12, "dy"), None).astype(object),
     }
     pop.ids["wecom_owner"] = np.where(pop.ids["wecom_external_userid"] != None,  # noqa: E711
                                       np.char.add("staff_", rng.integers(1, 40, n).astype(str)), None).astype(object)
@@ -242,6 +248,11 @@ def simulate(pop: Population, day0: date, days: int, rng: np.random.Generator) -
     ids = pop.ids
     engaged = np.ones(pop.n, dtype=bool)
     event_seq = order_seq = record_seq = social_seq = consent_seq = 0
+    # A new identifier enters the brand's data bound to one it already holds: the first app session
+    # of a member is an SMS-code login, a card is issued at the desk against the phone, the
+    # official account's member centre, a WeCom contact card and a Weibo/Douyin lead form all
+    # ask for the phone. These flags remember which bindings each person has made.
+    bound = {name: np.zeros(pop.n, dtype=bool) for name in ("online", "card", "wechat_oa", "wecom", "weibo", "douyin")}
     store_phones = np.array([f"021-6{k:03d}{k:04d}" if k % 3 else f"1380013{k:04d}" for k in range(STORE_COUNT)])
     for day in range(days):
         alive = pop.first_day <= day
@@ -268,12 +279,17 @@ def simulate(pop: Population, day0: date, days: int, rng: np.random.Generator) -
         is_register = first_of_person & online_reg[person]
         etype = np.where(is_register, "register", etype)
         etype = np.where(~registered[person] & np.isin(etype, ["login", "sign_in", "coupon_claim"]), "page_view", etype)
-        logged_in = registered[person] & ((rng.random(m) < 0.6) | np.isin(etype, ["register", "login"]))
+        first_session = first_of_person & registered[person] & ~bound["online"][person] & ~is_register
+        etype = np.where(first_session, "login", etype)
+        bound["online"][person[registered[person]]] = True
+        # The second device is a browser the member signed in on.
+        second = (registered[person] & ~is_register & ~first_session & pd.notna(ids["device_id_2"][person])
+                  & (rng.random(m) < 0.4))
+        logged_in = registered[person] & ((rng.random(m) < 0.6) | np.isin(etype, ["register", "login"]) | second)
         # Most Chinese apps log in with the phone number (SMS code), so logins often carry it.
-        show_phone = is_register | ((etype == "login") & (rng.random(m) < 0.5))
+        show_phone = is_register | first_session | ((etype == "login") & (rng.random(m) < 0.5))
         mp = platform == "miniprogram"
-        device = np.where(pd.notna(ids["device_id_2"][person]) & (rng.random(m) < 0.4), ids["device_id_2"][person],
-                          ids["device_id"][person]).astype(object)
+        device = np.where(second, ids["device_id_2"][person], ids["device_id"][person]).astype(object)
         zero_device = (platform == "ios") & (rng.random(m) < 0.01)    # "limit ad tracking" devices
         device[zero_device] = ZERO_DEVICE
         out.count("all_zero_device_id", zero_device.sum())
@@ -329,9 +345,12 @@ def simulate(pop: Population, day0: date, days: int, rng: np.random.Generator) -
         is_walk_in = np.r_[np.zeros(k - walk_in.sum(), bool), np.ones(walk_in.sum(), bool)]
         # Walk-ins, and card holders who do not remember their number, get the store's counter phone
         # typed in instead of their own: a junk super-node that would merge strangers.
-        counter = is_walk_in | ((rec_type == "store_visit") & (rng.random(k) < 0.15))
+        card_issued = ~is_walk_in & ~bound["card"][rec_person]
+        bound["card"][rec_person[~is_walk_in]] = True
+        counter = is_walk_in | ((rec_type == "store_visit") & ~card_issued & (rng.random(k) < 0.15))
         phone = np.where(counter, store_phones[store],
-                         np.where((rec_type == "member_register") | (rng.random(k) < 0.4), ids["phone"][rec_person], None))
+                         np.where((rec_type == "member_register") | card_issued | (rng.random(k) < 0.4),
+                                  ids["phone"][rec_person], None))
         out.count("store_counter_phone", counter.sum())
         names = np.char.add(SURNAMES[rec_person % len(SURNAMES)], GIVEN[(rec_person // 7) % len(GIVEN)])
         full = rec_type == "member_register"
@@ -411,28 +430,38 @@ def simulate(pop: Population, day0: date, days: int, rng: np.random.Generator) -
         rows = []
         oa = active & pd.notna(ids["wechat_openid_oa"]) & (rng.random(pop.n) < 0.3)
         first_follow = pd.notna(ids["wechat_openid_oa"]) & (pop.first_day == day)
+        # Followers are asked to join from the official account's member centre when they register.
+        oa |= registering & pd.notna(ids["wechat_openid_oa"])
         for mask, platform_name, actions in (
             (oa | first_follow, "wechat_oa", ["menu_click", "template_click", "message", "like", "share"]),
-            (active & pd.notna(ids["wecom_external_userid"]) & (rng.random(pop.n) < 0.2), "wecom", ["message"]),
-            (active & pd.notna(ids["weibo_uid"]) & (rng.random(pop.n) < 0.3), "weibo", ["like", "comment", "repost"]),
-            (active & pd.notna(ids["douyin_id"]) & (rng.random(pop.n) < 0.3), "douyin", ["like", "comment", "share"]),
+            # The brand only knows the WeCom, Weibo and Douyin accounts of members who left a lead.
+            (active & registered & pd.notna(ids["wecom_external_userid"]) & (rng.random(pop.n) < 0.2), "wecom",
+             ["message"]),
+            (active & registered & pd.notna(ids["weibo_uid"]) & (rng.random(pop.n) < 0.3), "weibo",
+             ["like", "comment", "repost"]),
+            (active & registered & pd.notna(ids["douyin_id"]) & (rng.random(pop.n) < 0.3), "douyin",
+             ["like", "comment", "share"]),
         ):
             p = np.flatnonzero(mask)
             act = np.array(actions, dtype=object)[rng.integers(0, len(actions), len(p))]
             if platform_name == "wechat_oa":
                 act = np.where(first_follow[p], "follow", act)
                 act = np.where(pop.sharer[p] & (rng.random(len(p)) < 0.5), "share", act)
-            rows.append((p, platform_name, act, np.full(len(p), None, dtype=object)))
+            binding = registered[p] & ~bound[platform_name][p]
+            bound[platform_name][p[registered[p]]] = True
+            rows.append((p, platform_name, act, np.full(len(p), None, dtype=object), binding))
         # Invites: the sharer invites the invitee the day before the invitee registers.
-        invitees = np.flatnonzero((pop.reg_day == day + 1) & (pop.referrer >= 0) & pd.notna(ids["wechat_openid_oa"]))
+        invitees = np.flatnonzero((pop.reg_day == day + 1) & (pop.referrer >= 0) & pd.notna(ids["wechat_openid_oa"])
+                                  & pd.notna(ids["wechat_openid_oa"][np.maximum(pop.referrer, 0)]))
         rows.append((pop.referrer[invitees], "wechat_oa", np.full(len(invitees), "invite", dtype=object),
-                     ids["wechat_openid_oa"][invitees]))
+                     ids["wechat_openid_oa"][invitees], np.zeros(len(invitees), dtype=bool)))
         out.count("invites", len(invitees))
         sp = np.concatenate([r[0] for r in rows]).astype(int)
         s = len(sp)
         plat = np.concatenate([np.full(len(r[0]), r[1], dtype=object) for r in rows])
         acts = np.concatenate([r[2] for r in rows])
         on = {name: plat == name for name in ("wechat_oa", "wecom", "weibo", "douyin")}
+        binding = np.concatenate([r[4] for r in rows])
         frame = pd.DataFrame({
             "interaction_id": _codes("s", np.arange(social_seq, social_seq + s), 9),
             "interaction_time": format_times(_timestamps(day0, day, pop.hour[sp], rng), rng),
@@ -440,13 +469,14 @@ def simulate(pop: Population, day0: date, days: int, rng: np.random.Generator) -
             "action": acts,
             "wechat_openid": np.where(on["wechat_oa"], ids["wechat_openid_oa"][sp], None),
             # Accounts bound to the WeChat open platform report the unionid on most events.
-            "wechat_unionid": np.where((on["wechat_oa"] | on["wecom"]) & (rng.random(s) < 0.9), ids["wechat_unionid"][sp], None),
+            "wechat_unionid": np.where((on["wechat_oa"] | on["wecom"]) & (binding | (rng.random(s) < 0.9)),
+                                       ids["wechat_unionid"][sp], None),
             "wecom_external_userid": np.where(on["wecom"], ids["wecom_external_userid"][sp], None),
             "wecom_owner": np.where(on["wecom"], ids["wecom_owner"][sp], None),
             "weibo_uid": np.where(on["weibo"], ids["weibo_uid"][sp], None),
             "douyin_id": np.where(on["douyin"], ids["douyin_id"][sp], None),
             # A phone bound on the brand's social service (lead forms, WeCom contact cards).
-            "phone": messy_phones(np.where((on["wecom"] & (rng.random(s) < 0.3))
+            "phone": messy_phones(np.where(binding | (on["wecom"] & (rng.random(s) < 0.3))
                                            | ((on["weibo"] | on["douyin"]) & (rng.random(s) < 0.25)),
                                            ids["phone"][sp], None), rng),
             "content_category": CONTENT_CATEGORIES[pop.content[sp]],
