@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.defs.identity import identity_components
+from orchestration.defs.identity import identity_components, person_registry
 from orchestration.defs.ingest import ingest_assets
 from orchestration.defs.resources import build_resources
 from orchestration.defs.schedules import all_assets_job, daily_schedule
@@ -12,7 +12,7 @@ from orchestration.settings import export_environment
 export_environment()      # absolute paths for the dbt subprocess
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, *dbt_models, identity_components],
+    assets=[*ingest_assets, *dbt_models, identity_components, person_registry],
     jobs=[all_assets_job],
     schedules=[daily_schedule],
     resources=build_resources(),

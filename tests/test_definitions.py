@@ -54,7 +54,13 @@ def test_identity_stage_sits_between_the_two_dbt_builds():
     graph = defs.resolve_asset_graph()
     components = dg.AssetKey(["identity", "components"])
     assert graph.get(components).parent_keys == {dg.AssetKey(["intermediate", "int_identity_edges"])}
-    assert components in graph.get(dg.AssetKey(["staging", "stg_identity__components"])).parent_keys
-    groups = {graph.get(k).group_name for k in (components, dg.AssetKey(["marts", "identity_map"]),
+    registry = dg.AssetKey(["identity", "person_registry"])
+    assert components in graph.get(registry).parent_keys
+    assert registry in graph.get(dg.AssetKey(["staging", "stg_identity__person_ids"])).parent_keys
+    groups = {graph.get(k).group_name for k in (components, registry, dg.AssetKey(["marts", "identity_map"]),
+                                                  dg.AssetKey(["marts", "person_merges"]),
                                                   dg.AssetKey(["intermediate", "int_identity_edges"]))}
     assert groups == {"identity"}
+    checks = {c.to_user_string() for c in graph.asset_check_keys}
+    assert {"identity/person_registry:every_identifier_has_exactly_one_person",
+            "identity/person_registry:no_blocklisted_or_shared_identifier_links_persons"} <= checks

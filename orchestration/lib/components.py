@@ -38,7 +38,7 @@ class ComponentsResult:
     seconds: float
 
 
-def _scalar(conn: Connection, sql: str) -> int:
+def scalar(conn: Connection, sql: str) -> int:
     return int(conn.execute(sql).fetchone()[0])
 
 
@@ -69,9 +69,9 @@ def connected_components(conn: Connection, edges: str, output: str, max_rounds: 
     table("mn1", mn1_from_ee)
     table("out", f"select src, dst from {t['ee']} where 1 = 0")
     rounds = 0
-    while _scalar(conn, f"select count(*) from {t['ee']}") > 0:
+    while scalar(conn, f"select count(*) from {t['ee']}") > 0:
         if rounds >= max_rounds:
-            left = _scalar(conn, f"select count(*) from {t['ee']}")
+            left = scalar(conn, f"select count(*) from {t['ee']}")
             raise ComponentsDidNotConverge(
                 f"connected components: {left:,} working edges left after {rounds} rounds (cap {max_rounds}); "
                 "raise the cap only after checking the graph for an unexpected shape")
@@ -110,8 +110,8 @@ def connected_components(conn: Connection, edges: str, output: str, max_rounds: 
         from {t['nodes']} n left join {t['out']} o on o.dst = n.node""")
     for name in t.values():
         conn.execute(f"drop table if exists {name}")
-    nodes = _scalar(conn, f"select count(*) from {output}")
-    components = _scalar(conn, f"select count(distinct component) from {output}")
-    largest = _scalar(conn, f"select coalesce(max(size), 0) from (select count(*) as size from {output} "
+    nodes = scalar(conn, f"select count(*) from {output}")
+    components = scalar(conn, f"select count(distinct component) from {output}")
+    largest = scalar(conn, f"select coalesce(max(size), 0) from (select count(*) as size from {output} "
                             "group by component) as sizes")
     return ComponentsResult(rounds, nodes, components, largest, time.monotonic() - began)
