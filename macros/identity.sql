@@ -56,3 +56,18 @@
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 {%- endmacro %}
+
+
+{#- A value from a seed written into SQL as a string literal, quotes escaped per engine (Spark
+    also reads backslashes as escapes, which regular expressions are full of). -#}
+{% macro sql_string_literal(value) -%}
+    {{ return(adapter.dispatch('sql_string_literal')(value)) }}
+{%- endmacro %}
+
+{% macro default__sql_string_literal(value) -%}
+    '{{ value | replace("'", "''") }}'
+{%- endmacro %}
+
+{% macro spark__sql_string_literal(value) -%}
+    '{{ value | replace("\\", "\\\\") | replace("'", "\\'") }}'
+{%- endmacro %}

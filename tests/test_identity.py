@@ -82,7 +82,7 @@ def test_junk_links_nobody_and_is_reported(crafted):
     assert _person(identity, "member_id", "m5") != _person(identity, "member_id", "m6")      # test address
     reasons = dict(zip(junk.identifier_value, junk.reason))
     assert reasons["test@test.com"].startswith("blocklist")
-    assert reasons["+862160000001"] == "shared: linked to 25 member_ids (cap 2)"
+    assert reasons["+862160000001"] == "shared: linked to 25 member_ids (cap 1)"
     assert "+862160000001" not in set(identity.identifier_value) and "test@test.com" not in set(identity.identifier_value)
     shoppers = {_person(identity, "member_id", f"shop{i}") for i in range(25)}
     assert len(shoppers) == 25                                                                # not merged

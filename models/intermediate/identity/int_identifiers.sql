@@ -64,16 +64,36 @@ over_cap as (
     group by i.identifier_key
 ),
 
-blocked as (
-    select i.identifier_key, min(b.reason) as blocked_reason
+blocked_exact as (
+    select i.identifier_key, b.reason
     from identifiers i
     join {{ ref('identity_blocklist') }} b
-        on (b.identifier_type = i.identifier_type or b.identifier_type = '*')
-       and (
-            (b.match_type = 'exact' and i.identifier_value = b.pattern)
-            or (b.match_type = 'regex' and {{ matches_pattern('i.identifier_value', 'b.pattern') }})
-       )
-    group by i.identifier_key
+        on b.match_type = 'exact' and b.pattern = i.identifier_value
+       and (b.identifier_type = i.identifier_type or b.identifier_type = '*')
+),
+
+-- Regular expressions are read from the seed when the model runs and written in as constants: a
+-- pattern taken from a column would be compiled again for every identifier.
+{%- set regex_rules = [] %}
+{%- if execute %}
+    {%- set regex_rules = run_query("select identifier_type, pattern, reason from " ~ ref('identity_blocklist')
+                                    ~ " where match_type = 'regex' order by identifier_type, pattern").rows %}
+{%- endif %}
+blocked_regex as (
+    {%- for rule in regex_rules %}
+    select identifier_key, {{ sql_string_literal(rule[2]) }} as reason
+    from identifiers
+    where {% if rule[0] != '*' %}identifier_type = {{ sql_string_literal(rule[0]) }} and {% endif -%}
+        {{ matches_pattern('identifier_value', sql_string_literal(rule[1])) }}
+    union all
+    {%- endfor %}
+    select identifier_key, cast(null as varchar) as reason from identifiers where 1 = 0
+),
+
+blocked as (
+    select identifier_key, min(reason) as blocked_reason
+    from (select * from blocked_exact union all select * from blocked_regex) as rules
+    group by identifier_key
 )
 
 select
