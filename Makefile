@@ -28,6 +28,7 @@ dev: setup                               ## the Dagster UI on the same definitio
 
 bench: setup                             ## scale benchmarks (not part of `make test`)
 	$(BIN)/python -m tests.bench.bench_components $(COMPONENTS_ARGS)
+	$(BIN)/python -m tests.bench.bench_identity --truth $(IDENTITY_ARGS)
 	$(BIN)/python -m tests.bench.bench_ingest $(BENCH_ARGS)
 
 clean:                                   ## remove generated data, the warehouse and dbt output
