@@ -4,6 +4,7 @@ import dagster as dg
 
 from orchestration.defs.identity import identity_components, person_registry
 from orchestration.defs.ingest import ingest_assets
+from orchestration.defs.reference import phone_regions
 from orchestration.defs.resources import build_resources
 from orchestration.defs.schedules import all_assets_job, daily_schedule
 from orchestration.defs.transform import dbt_models
@@ -12,7 +13,7 @@ from orchestration.settings import export_environment
 export_environment()      # absolute paths for the dbt subprocess
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, *dbt_models, identity_components, person_registry],
+    assets=[*ingest_assets, *dbt_models, identity_components, person_registry, phone_regions],
     jobs=[all_assets_job],
     schedules=[daily_schedule],
     resources=build_resources(),

@@ -124,3 +124,19 @@ def test_mobile_range_table_agrees_with_libphonenumber_per_number():
         except phonenumbers.NumberParseException:
             expected = False
         assert (normalize_phone(digits).kind == "mobile") == expected, digits
+
+
+@pytest.mark.parametrize("phone, expected", [
+    ("+8613812345678", ("+861381234", "江苏", "连云港", "中国移动")),
+    ("+8618999841635", ("+861899984", "新疆", "乌鲁木齐", "中国电信")),
+    ("+8618600001111", ("+861860000", "北京", "北京", "中国联通")),
+    ("+862160000001", ("+862160000", "上海", "上海", None)),
+])
+def test_phone_prefix_regions_from_libphonenumber(phone, expected):
+    from orchestration.lib.phone_regions import regions
+    assert regions([phone, phone]) == [expected]
+
+
+def test_numbers_outside_the_mainland_get_no_region():
+    from orchestration.lib.phone_regions import regions
+    assert regions(["+85291234567"]) == []

@@ -1,0 +1,66 @@
+"""Province, city and carrier of a phone number's prefix, from libphonenumber's data.
+
+A mainland number's region and carrier are fixed by its first seven digits (mobile ranges and
+landline area codes alike), so the table is keyed by the prefix (`+86` and seven digits; numbers
+outside the mainland get no region here): each prefix is looked up once,
+with the first number seen in it, and only prefixes not yet in the table are looked up on a run.
+Provinces are short names (江苏, 新疆, 北京) as member data and region rules write them; cities
+drop the 市 suffix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import phonenumbers
+from phonenumbers import carrier, geocoder
+
+PREFIX_DIGITS = 7
+# Province-level names as libphonenumber writes them, longest first so 黑龙江 beats nothing shorter.
+PROVINCES = sorted(
+    ["北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽", "福建", "江西",
+     "山东", "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州", "云南", "陕西", "甘肃", "青海", "台湾", "内蒙古",
+     "广西", "西藏", "宁夏", "新疆", "香港", "澳门"], key=len, reverse=True)
+PROVINCE_SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "特别行政区", "省", "市")
+
+
+MAINLAND = "+86"
+PREFIX_LENGTH = len(MAINLAND) + PREFIX_DIGITS
+
+
+def prefix_of(e164: str) -> str | None:
+    """'+8613812345678' → '+861381234' (mainland numbers only; others have no prefix here)."""
+    return e164[:PREFIX_LENGTH] if e164.startswith(MAINLAND) and len(e164) > PREFIX_LENGTH else None
+
+
+def split_region(description: str) -> tuple[str | None, str | None]:
+    """'江苏省连云港市' → ('江苏', '连云港'); '北京市' → ('北京', '北京'); '' → (None, None)."""
+    text = description.strip()
+    if text in ("", "中国"):                    # ranges libphonenumber only knows by country
+        return None, None
+    for province in PROVINCES:
+        if text.startswith(province):
+            rest = text[len(province):]
+            for suffix in PROVINCE_SUFFIXES:
+                if rest.startswith(suffix):
+                    rest = rest[len(suffix):]
+                    break
+            city = rest.removesuffix("市") or province
+            return province, city
+    return None, text.removesuffix("市")
+
+
+def regions(phones: Iterable[str]) -> list[tuple[str, str | None, str | None, str | None]]:
+    """(prefix, province, city, carrier) for each distinct prefix among E.164 phones."""
+    rows = {}
+    for phone in phones:
+        key = prefix_of(phone)
+        if key is None or key in rows:
+            continue
+        try:
+            number = phonenumbers.parse(phone)
+        except phonenumbers.NumberParseException:
+            continue
+        province, city = split_region(geocoder.description_for_number(number, "zh"))
+        rows[key] = (key, province, city, carrier.name_for_number(number, "zh") or None)
+    return list(rows.values())
