@@ -61,6 +61,9 @@ def test_identity_stage_sits_between_the_two_dbt_builds():
                                                   dg.AssetKey(["marts", "person_merges"]),
                                                   dg.AssetKey(["intermediate", "int_identity_edges"]))}
     assert groups == {"identity"}
+    assert {graph.get(dg.AssetKey(["marts", m])).group_name for m in ("user_profile", "user_profile_daily",
+                                                                       "user_tags", "user_interactions")} == {"profile"}
+    assert graph.get(dg.AssetKey(["reference", "phone_regions"])).group_name == "profile"
     checks = {c.to_user_string() for c in graph.asset_check_keys}
     assert {"identity/person_registry:every_identifier_has_exactly_one_person",
             "identity/person_registry:no_blocklisted_or_shared_identifier_links_persons"} <= checks

@@ -15,7 +15,9 @@ class UseropsTranslator(DagsterDbtTranslator):
         fqn = dbt_resource_props.get("fqn", [])
         if "identity" in fqn[1:-1] or dbt_resource_props["name"].startswith("identity_"):
             return "identity"                              # the identity graph, in one place
-        return fqn[1] if len(fqn) > 2 else "dbt"          # staging / intermediate / marts
+        if len(fqn) > 3 and fqn[1] in ("intermediate", "marts"):
+            return fqn[2]                                  # a stage's folder: profile, …
+        return fqn[1] if len(fqn) > 2 else "dbt"          # staging
 
     def get_owners(self, dbt_resource_props: Mapping[str, Any]):
         owners = (dbt_resource_props.get("meta") or {}).get("owners")
