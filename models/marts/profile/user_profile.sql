@@ -72,6 +72,7 @@ totals as (
     select
         person_id,
         min(occurred_at) as first_seen_at,
+        max(occurred_at) as last_seen_at,
         max(case when is_key_behaviour then occurred_at end) as last_active_at,
         count(*) as interactions_total,
         sum(case when source = 'sales' and interaction_type = 'order' then 1 else 0 end) as orders_placed_total,
@@ -182,6 +183,7 @@ select
          then substr(c.email, 1, 1) || '***' || substr(c.email, {{ dbt.position("'@'", 'c.email') }}) end as email_masked,
     t.registered_at,
     t.first_seen_at,
+    t.last_seen_at,
     t.last_active_at,
     l.last_key_behaviour_on,
     l.active_days_7d,
