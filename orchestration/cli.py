@@ -4,6 +4,8 @@
     userops run --date 2026-10-31
     userops run --from 2026-08-01 --to 2026-10-31     # one run, one dbt build for the range
     userops demo                                       # sample data + everything on it
+    userops grid --from 2026-10-24 --to 2026-10-31     # nine-grid moves between two days
+    userops suggest-thresholds                         # nine-grid thresholds from the data
 
 Runs go through the real Dagster instance in $DAGSTER_HOME (default .dagster_home/), so they
 appear in `dagster dev`. Exit status 1 names the failed asset steps and blocking checks.
@@ -158,6 +160,29 @@ def print_counts(warehouse: Path, start: date, end: date) -> None:
             _say(f"{schema + '.' + table:<40} {window:>15,} {total:>14,}")
 
 
+# --- nine-grid questions -------------------------------------------------------------------------
+
+def nine_grid_report(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from orchestration.lib.nine_grid import suggest_thresholds, transition_matrix
+
+    warehouse = Settings.from_env().warehouse
+    if not warehouse.exists():
+        raise UsageError(f"no warehouse at {warehouse}: run `userops run` first")
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        if args.command == "grid":
+            matrix = transition_matrix(conn, args.start, args.end)
+            if matrix.to_numpy().sum() == 0:
+                raise UsageError(f"nobody is on the nine-grid on both {args.start} and {args.end}")
+            print(f"users from cell (rows) on {args.start} to cell (columns) on {args.end}")
+            print(matrix.to_string())
+        else:
+            print("# paste into seeds/nine_grid_thresholds.csv")
+            print(suggest_thresholds(conn, args.date).to_csv(index=False), end="")
+    return 0
+
+
 # --- entry point ------------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,6 +206,14 @@ def main(argv: list[str] | None = None) -> int:
 
     sub.add_parser("demo", help="generate the bundled sample data and run everything on it")
 
+    grid = sub.add_parser("grid", help="nine-grid transition matrix between two snapshot days")
+    grid.add_argument("--from", dest="start", type=_date, required=True, help="earlier snapshot day")
+    grid.add_argument("--to", dest="end", type=_date, required=True, help="later snapshot day")
+
+    suggest = sub.add_parser("suggest-thresholds",
+                             help="nine-grid thresholds from today's distribution, to copy into the seed")
+    suggest.add_argument("--date", type=_date, default=None, help="snapshot day (default: the latest)")
+
     args = parser.parse_args(argv)
     try:
         if args.command == "generate":
@@ -194,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise UsageError("--to needs --from")
             start, end = (args.date, args.date) if args.date else (args.start, args.end)
             return run_pipeline(start, end)
+        if args.command in ("grid", "suggest-thresholds"):
+            return nine_grid_report(args)
         settings = Settings.from_env()
         generate_sample(settings.landing, DEMO["persons"], DEMO["start"], DEMO["end"], DEMO["seed"],
                         settings.landing.parent / "ground_truth")

@@ -23,7 +23,7 @@ def _event(event_id, day, event_type, hour=10, **ids):
 
 
 @pytest.fixture(scope="module")
-def profile(tmp_path_factory):
+def profile_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("profile")
     landing = tmp / "landing"
     online = {
@@ -70,7 +70,12 @@ def profile(tmp_path_factory):
     env = {**cli_env(tmp, landing), "USEROPS_START_DATE": "2026-08-01"}
     result = run_cli(["run", "--from", "2026-08-01", "--to", LAST], env)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    conn = duckdb.connect(env["USEROPS_WAREHOUSE"], read_only=True)
+    return env
+
+
+@pytest.fixture(scope="module")
+def profile(profile_run):
+    conn = duckdb.connect(profile_run["USEROPS_WAREHOUSE"], read_only=True)
     conn.execute("""create temp view member_person as
                     select identifier_value as member, person_id from marts.identity_map where identifier_type = 'member_id'
                     union all
@@ -153,3 +158,45 @@ def test_every_person_has_a_profile(profile):
     missing = profile.execute("""select count(*) from marts.persons p left join marts.user_profile u using (person_id)
                                  where u.person_id is null""").fetchone()[0]
     assert missing == 0
+
+
+def cell(conn, member, day):
+    return conn.execute("""select g.cell from marts.nine_grid_daily g join member_person m using (person_id)
+                           where m.member = ? and g.snapshot_date = ?""", [member, f"2026-{day}"]).fetchone()[0]
+
+
+def test_nine_grid_cells_at_the_threshold_boundaries(profile):
+    # B on 08-02: value 100 (the mid level's inclusive lower bound), engagement 5·0.5^(1/14) + 20
+    # = 24.8 (high): cell 3·1 + 2 + 1 = 6. Cancelled on 08-03: value 0 (low), engagement still
+    # high: cell 3.
+    assert daily(profile, "mB", "08-02", "value_level") == "mid"
+    assert cell(profile, "mB", "08-02") == 6 and cell(profile, "mB", "08-03") == 3
+    # A on 09-05: value 150 (mid), engagement 5·0.5^(35/14) + 20·0.5^(34/14) = 4.6 (low): cell 4.
+    assert daily(profile, "mA", "09-05", "interaction_index") == pytest.approx(4.6, abs=0.01)
+    assert cell(profile, "mA", "09-05") == 4
+    assert cell(profile, "D", "09-05") == 1
+
+
+def test_transitions_move_people_and_sum_to_the_population(profile):
+    moved = profile.execute("""select users from marts.nine_grid_transitions
+                               where to_date = '2026-08-03' and lag_days = 1 and from_cell = 6 and to_cell = 3""").fetchone()
+    assert moved == (1,)                                                       # B
+    totals = profile.execute("""
+        select t.to_date, t.lag_days, sum(t.users),
+               (select count(*) from marts.nine_grid_daily a join marts.nine_grid_daily b using (person_id)
+                where a.snapshot_date = t.from_date and b.snapshot_date = t.to_date)
+        from marts.nine_grid_transitions t group by t.to_date, t.from_date, t.lag_days""").fetchall()
+    assert totals and all(total == population for _, _, total, population in totals)
+    assert {lag for _, lag, _, _ in totals} == {1, 7, 30}
+    shares = profile.execute("select snapshot_date, sum(share), count(*) from marts.nine_grid_summary group by 1").fetchall()
+    assert all(abs(total - 1) < 1e-9 and cells == 9 for _, total, cells in shares)
+
+
+def test_grid_command_prints_the_matrix_between_any_two_days(profile_run):
+    result = run_cli(["grid", "--from", "2026-08-02", "--to", LAST], profile_run)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    row = next(line for line in lines if line.split() and line.split()[0] == "6")
+    assert int(row.split()[4]) >= 1                                            # A: cell 6 → cell 4
+    suggested = run_cli(["suggest-thresholds"], profile_run)
+    assert suggested.returncode == 0 and "value,low,,"  in suggested.stdout

@@ -161,11 +161,20 @@ select
     g.rfm_segment,
     g.rfm_segment_zh,
     round(t.interaction_index, 4) as interaction_index,
-    -- value_level and engagement_level come with the nine-grid.
-    cast(null as varchar) as value_level,
-    cast(null as varchar) as engagement_level
+    -- The nine-grid's axes: net revenue of the look-back and the interaction index against the
+    -- fixed thresholds of the nine_grid_thresholds seed ([min_value, max_value), empty = open).
+    vl.level as value_level,
+    el.level as engagement_level
 from stood t
 cross join settings s
 left join rfm f on f.snapshot_date = t.snapshot_date and f.person_id = t.person_id
 left join {{ ref('rfm_segments') }} g
     on g.recency = f.r_level and g.frequency = f.f_level and g.monetary = f.m_level
+left join {{ ref('nine_grid_thresholds') }} vl
+    on vl.dimension = 'value'
+   and (vl.min_value is null or coalesce(f.monetary, 0) >= vl.min_value)
+   and (vl.max_value is null or coalesce(f.monetary, 0) < vl.max_value)
+left join {{ ref('nine_grid_thresholds') }} el
+    on el.dimension = 'engagement'
+   and (el.min_value is null or round(t.interaction_index, 4) >= el.min_value)
+   and (el.max_value is null or round(t.interaction_index, 4) < el.max_value)

@@ -1,0 +1,31 @@
+{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_snapshot_window() }}") }}
+
+-- Users and share of each of the nine cells on each snapshot day (every cell, empty ones too).
+-- "Share of cell 9 over time": select snapshot_date, share from marts.nine_grid_summary where cell = 9
+with daily as (
+    select * from {{ ref('nine_grid_daily') }}
+    {%- if is_incremental() %}
+    where snapshot_date >= cast('{{ var("min_date") }}' as date)
+      and snapshot_date < cast('{{ var("max_date") }}' as date)
+    {%- endif %}
+),
+
+days as (
+    select snapshot_date, count(*) as population from daily group by snapshot_date
+),
+
+counts as (
+    select snapshot_date, cell, count(*) as users from daily group by snapshot_date, cell
+)
+
+select
+    d.snapshot_date,
+    c.cell,
+    c.value_level,
+    c.engagement_level,
+    c.cell_label_zh,
+    coalesce(n.users, 0) as users,
+    cast(coalesce(n.users, 0) as double) / d.population as share
+from days d
+cross join {{ ref('nine_grid_cells') }} c
+left join counts n on n.snapshot_date = d.snapshot_date and n.cell = c.cell
