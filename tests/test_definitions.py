@@ -66,6 +66,7 @@ def test_identity_stage_sits_between_the_two_dbt_builds():
     assert graph.get(dg.AssetKey(["reference", "phone_regions"])).group_name == "profile"
     assert {graph.get(dg.AssetKey(["marts", m])).group_name
             for m in ("nine_grid_daily", "nine_grid_summary", "nine_grid_transitions")} == {"nine_grid"}
+    assert graph.get(dg.AssetKey(["marts", "lapsed_users"])).group_name == "churn"
     checks = {c.to_user_string() for c in graph.asset_check_keys}
     assert {"identity/person_registry:every_identifier_has_exactly_one_person",
             "identity/person_registry:no_blocklisted_or_shared_identifier_links_persons"} <= checks

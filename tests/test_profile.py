@@ -32,7 +32,7 @@ def profile_run(tmp_path_factory):
                   _event("c1", "08-01", "register", member_id="mC", phone="13800000003", device_id="dC"),
                   _event("c2", "08-01", "login", member_id="mC", device_id="dC"),
                   _event("e1", "08-01", "register", member_id="mE", phone="13800000005", device_id="dE"),
-                  _event("e2", "08-01", "login", member_id="mE", device_id="dE"),
+                  _event("e2", "08-01", "login", member_id="mE", device_id="dE", content_category="武侠"),
                   _event("f1", "08-01", "register", member_id="mF", phone="13800000006", device_id="dF"),
                   _event("k1", "08-01", "register", member_id="mK", phone="13800000009", device_id="dK")],
         # C's page view of 08-02 arrives two days late.
@@ -200,3 +200,21 @@ def test_grid_command_prints_the_matrix_between_any_two_days(profile_run):
     assert int(row.split()[4]) >= 1                                            # A: cell 6 → cell 4
     suggested = run_cli(["suggest-thresholds"], profile_run)
     assert suggested.returncode == 0 and "value,low,,"  in suggested.stdout
+
+
+def lapsed(conn, member, day):
+    return conn.execute("""select l.lapse_stage, l.days_since_key_behaviour, l.has_purchased, l.top_category_before_lapse
+                           from marts.lapsed_users l join member_person m using (person_id)
+                           where m.member = ? and l.as_of_date = ?""", [member, f"2026-{day}"]).fetchone()
+
+
+def test_lapse_stages_at_their_boundaries_with_core_behaviour_and_category(profile):
+    assert lapsed(profile, "mE", "08-07") is None                               # 6 days quiet
+    assert lapsed(profile, "mE", "08-08")[:2] == ("short", 7)
+    assert lapsed(profile, "mE", "08-30")[:2] == ("short", 29)
+    assert lapsed(profile, "mE", "08-31")[:2] == ("mid", 30)
+    assert lapsed(profile, "mE", "09-04") == ("mid", 34, False, "武侠")
+    assert lapsed(profile, "mE", "09-05") is None                               # came back
+    assert lapsed(profile, "mA", "09-05")[2] is True                            # bought (net 150)
+    assert lapsed(profile, "mB", "09-05")[2] is False                           # order cancelled
+    assert lapsed(profile, "D", "09-05") is None                                # never registered
