@@ -7,7 +7,7 @@
             *,
             row_number() over (partition by {{ key }} order by _dt, _source_file, _row_number) as arrival_rank
         from {{ relation }}
-        where {{ arrival_window('_dt') }}
+        where {{ run_window('_dt') }}
     ) as ranked
     where arrival_rank = 1
     {%- if is_incremental() %}

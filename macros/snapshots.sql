@@ -1,13 +1,3 @@
-{#- Pre-hook of the daily snapshot models: forget the snapshots of the run's days, so a re-run
-    writes them afresh (persons merged since leave no stale rows). Nothing to do on a full build. -#}
-{% macro delete_snapshot_window(column='snapshot_date') -%}
-    {%- if is_incremental() -%}
-    delete from {{ this }}
-    where {{ column }} >= cast('{{ var("min_date") }}' as date)
-      and {{ column }} < cast('{{ var("max_date") }}' as date)
-    {%- endif -%}
-{%- endmacro %}
-
 {#- The snapshot days a run writes: the window's days [min_date, max_date) on an incremental
     run, every day before max_date on a full build; cut to the days data has arrived for by the
     caller. One column, snapshot_date. -#}

@@ -1,5 +1,5 @@
 {{ config(materialized='incremental', incremental_strategy='append',
-          pre_hook="{{ delete_snapshot_window('as_of_date') }}") }}
+          pre_hook="{{ delete_run_window('as_of_date') }}") }}
 
 -- Existing users (registered by the day) who have gone quiet: days since their last key
 -- behaviour (or since registering, if none) in the lapse_stages seed's bands (short 7–29, mid
@@ -7,11 +7,7 @@
 -- the day) and by the content category they consumed most up to their last key behaviour.
 with snapshots as (
     select * from {{ ref('user_profile_daily') }}
-    where registered_on is not null
-    {%- if is_incremental() %}
-      and snapshot_date >= cast('{{ var("min_date") }}' as date)
-      and snapshot_date < cast('{{ var("max_date") }}' as date)
-    {%- endif %}
+    where registered_on is not null and {{ run_window('snapshot_date') }}
 ),
 
 lapsed as (

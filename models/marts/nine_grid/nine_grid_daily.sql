@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_snapshot_window() }}") }}
+{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_run_window('snapshot_date') }}") }}
 
 -- Every person's nine-grid cell on every snapshot day: cell = 3 × value index + engagement
 -- index + 1 (low = 0, mid = 1, high = 2), so cell 1 is low value / low engagement and cell 9
@@ -12,7 +12,4 @@ select
 from {{ ref('user_profile_daily') }} d
 join {{ ref('nine_grid_cells') }} c
     on c.value_level = d.value_level and c.engagement_level = d.engagement_level
-{%- if is_incremental() %}
-where d.snapshot_date >= cast('{{ var("min_date") }}' as date)
-  and d.snapshot_date < cast('{{ var("max_date") }}' as date)
-{%- endif %}
+where {{ run_window('d.snapshot_date') }}

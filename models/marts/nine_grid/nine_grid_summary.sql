@@ -1,13 +1,10 @@
-{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_snapshot_window() }}") }}
+{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_run_window('snapshot_date') }}") }}
 
 -- Users and share of each of the nine cells on each snapshot day (every cell, empty ones too).
 -- "Share of cell 9 over time": select snapshot_date, share from marts.nine_grid_summary where cell = 9
 with daily as (
     select * from {{ ref('nine_grid_daily') }}
-    {%- if is_incremental() %}
-    where snapshot_date >= cast('{{ var("min_date") }}' as date)
-      and snapshot_date < cast('{{ var("max_date") }}' as date)
-    {%- endif %}
+    where {{ run_window('snapshot_date') }}
 ),
 
 days as (

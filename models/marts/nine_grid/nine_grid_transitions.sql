@@ -1,5 +1,5 @@
 {{ config(materialized='incremental', incremental_strategy='append',
-          pre_hook="{{ delete_snapshot_window('to_date') }}") }}
+          pre_hook="{{ delete_run_window('to_date') }}") }}
 
 -- How many users moved from each cell to each cell between a snapshot day and the day one lag
 -- earlier (lags in the nine_grid_lags seed: a day, a week, a month). Persons present on both
@@ -24,10 +24,7 @@ pairs as (
     join daily f
         on f.person_id = t.person_id
        and f.snapshot_date = cast({{ dbt.dateadd('day', '-l.lag_days', 't.snapshot_date') }} as date)
-    {%- if is_incremental() %}
-    where t.snapshot_date >= cast('{{ var("min_date") }}' as date)
-      and t.snapshot_date < cast('{{ var("max_date") }}' as date)
-    {%- endif %}
+    where {{ run_window('t.snapshot_date') }}
 )
 
 select from_date, to_date, lag_days, lag_name, from_cell, to_cell, count(*) as users

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_snapshot_window() }}") }}
+{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_run_window('snapshot_date') }}") }}
 
 -- One row per person per snapshot day D: how the person stood on D, from data that had arrived
 -- by D (arrival day <= D, activity on or before D). A run writes only its own days; a re-run of

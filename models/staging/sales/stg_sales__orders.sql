@@ -12,7 +12,7 @@
 
 with window_orders as (
     select distinct order_id from {{ source('raw', 'sales') }}
-    where {{ arrival_window('_dt') }}
+    where {{ run_window('_dt') }}
 ),
 
 delivered as (
