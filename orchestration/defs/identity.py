@@ -7,7 +7,7 @@ import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 from dagster_duckdb import DuckDBResource
 
-from orchestration.defs.partitions import daily_partitions, single_run
+from orchestration.defs.partitions import DAILY_WAREHOUSE_ASSET
 from orchestration.defs.transform import dbt_before_identity
 from orchestration.lib.components import connected_components, scalar
 from orchestration.lib.person_ids import assign_person_ids
@@ -31,11 +31,7 @@ REGISTRY_KEY = dg.AssetKey(["identity", "person_registry"])
     description=("Who is one person: the connected components of the identity graph, every usable identifier "
                  "with the smallest key of its component (large-star / small-star in portable SQL; the run "
                  f"fails if {MAX_ROUNDS} rounds do not finish, rather than stopping short)."),
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
-    pool="warehouse",
-    kinds={"python", "duckdb"},
-    owners=["team:data-platform"],
+    **DAILY_WAREHOUSE_ASSET,
 )
 def identity_components(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as conn:
@@ -62,11 +58,7 @@ def identity_components(context: dg.AssetExecutionContext, warehouse: DuckDBReso
     description=("Stable person ids: each identifier's person over time (valid_from / valid_to). A person keeps "
                  "its id from run to run; when two existing persons turn out to be one, the oldest id survives "
                  "and the merge is recorded in identity.person_merges. Re-running a day gives the same ids."),
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
-    pool="warehouse",
-    kinds={"python", "duckdb"},
-    owners=["team:data-platform"],
+    **DAILY_WAREHOUSE_ASSET,
     check_specs=[
         dg.AssetCheckSpec("every_identifier_has_exactly_one_person", asset=REGISTRY_KEY, blocking=True,
                           description="Every usable identifier belongs to exactly one current person."),

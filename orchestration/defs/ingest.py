@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from orchestration.defs.partitions import daily_partitions, single_run
+from orchestration.defs.partitions import DAILY_WAREHOUSE_ASSET
 from orchestration.defs.resources import LandingZone
 from orchestration.lib import expectations
 from orchestration.lib.contract import SOURCES, SourceSpec
@@ -73,11 +73,7 @@ def build_ingest_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         description=(f"{spec.description} Read from `<landing>/{spec.name}/dt=…/`, checked against the input "
                      f"contract and `expectations/{spec.name}.json`; good rows in `raw.{spec.name}`, rejected "
                      f"rows with a reason in `raw.quarantine_{spec.name}`."),
-        partitions_def=daily_partitions,
-        backfill_policy=single_run,
-        pool="warehouse",
-        kinds={"python", "duckdb"},
-        owners=["team:data-platform"],
+        **DAILY_WAREHOUSE_ASSET,
         check_specs=[
             dg.AssetCheckSpec("files_readable", asset=key, blocking=True,
                               description="Every delivered file is readable and has the required columns."),

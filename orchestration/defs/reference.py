@@ -5,7 +5,7 @@ import pandas as pd
 from dagster_dbt import get_asset_key_for_model
 from dagster_duckdb import DuckDBResource
 
-from orchestration.defs.partitions import daily_partitions, single_run
+from orchestration.defs.partitions import DAILY_WAREHOUSE_ASSET
 from orchestration.defs.transform import dbt_before_identity
 from orchestration.lib.components import scalar
 from orchestration.lib.phone_regions import PREFIX_LENGTH, regions
@@ -19,11 +19,7 @@ PHONE_REGIONS = "reference.phone_regions"
     group_name="profile",
     description=("Province, city and carrier of each mainland phone prefix (+86 and seven digits) seen in the data, "
                  "from libphonenumber: the profile's region when member data has none, and region rules for calls."),
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
-    pool="warehouse",
-    kinds={"python", "duckdb"},
-    owners=["team:data-platform"],
+    **DAILY_WAREHOUSE_ASSET,
 )
 def phone_regions(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
     with warehouse.get_connection() as conn:
