@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from orchestration.defs.churn import purchase_model
 from orchestration.defs.identity import identity_components, person_registry
 from orchestration.defs.ingest import ingest_assets
 from orchestration.defs.reference import phone_regions
@@ -13,7 +14,8 @@ from orchestration.settings import export_environment
 export_environment()      # absolute paths for the dbt subprocess
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, *dbt_models, identity_components, person_registry, phone_regions],
+    assets=[*ingest_assets, *dbt_models, identity_components, person_registry, phone_regions,
+            purchase_model],
     jobs=[all_assets_job],
     schedules=[daily_schedule],
     resources=build_resources(),

@@ -1,5 +1,7 @@
-"""The dbt project as Dagster assets, in two partitioned, single-run-backfill `dbt build`s around
-the identity stage: everything the identity graph's edges need, then everything after it."""
+"""The dbt project as Dagster assets, in three partitioned, single-run-backfill `dbt build`s around
+the two Python stages: everything the identity graph's edges need; then everything after the
+identity stage up to the buyers' purchase histories; then everything that reads the purchase
+model fitted on them (the profile's p_alive and what follows from the profile)."""
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
@@ -11,6 +13,8 @@ from orchestration.lib.translator import translator
 
 # dbt nodes the connected-components asset reads (int_identity_edges and all it depends on).
 BEFORE_IDENTITY = "+int_identity_edges"
+# dbt nodes that read the purchase model fitted by the churn stage (and all that follows them).
+AFTER_PURCHASE_MODEL = "source:churn.purchase_model+"
 
 
 def dbt_build(name: str, **selection: str) -> dg.AssetsDefinition:
@@ -33,5 +37,6 @@ def dbt_build(name: str, **selection: str) -> dg.AssetsDefinition:
 
 
 dbt_before_identity = dbt_build("dbt_before_identity", select=BEFORE_IDENTITY)
-dbt_after_identity = dbt_build("dbt_after_identity", exclude=BEFORE_IDENTITY)
-dbt_models = [dbt_before_identity, dbt_after_identity]
+dbt_after_identity = dbt_build("dbt_after_identity", exclude=f"{BEFORE_IDENTITY} {AFTER_PURCHASE_MODEL}")
+dbt_after_purchase_model = dbt_build("dbt_after_purchase_model", select=AFTER_PURCHASE_MODEL)
+dbt_models = [dbt_before_identity, dbt_after_identity, dbt_after_purchase_model]

@@ -45,18 +45,22 @@ def _log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.nd
     return common + beta_part + np.logaddexp(-(r + x) * np.log(alpha + T), dropout)
 
 
-def fit(x, t_x, T, modified: bool = True) -> Params:
-    """Maximum-likelihood parameters (optimised on their logarithms, so they stay positive)."""
+def fit(x, t_x, T, modified: bool = True, weights=None) -> Params:
+    """Maximum-likelihood parameters (optimised on their logarithms, so they stay positive).
+
+    `weights` counts the customers sharing one (x, t_x, T): a brand's million buyers fall into a
+    few thousand such triples when time is counted in days, so the fit runs on those."""
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
     if len(x) == 0:
         raise ValueError("no customers to fit")
     if np.any((t_x > T) | (x < 0) | (t_x < 0)):
         raise ValueError("every customer needs 0 <= t_x <= T and x >= 0")
 
     def objective(log_params: np.ndarray) -> float:
-        return -float(np.sum(_log_likelihood(np.exp(log_params), x, t_x, T, modified)))
+        return -float(np.sum(w * _log_likelihood(np.exp(log_params), x, t_x, T, modified)))
 
-    start = np.log([1.0, max(float(np.mean(T)), 1e-3), 1.0, 1.0])
+    start = np.log([1.0, max(float(np.average(T, weights=w)), 1e-3), 1.0, 1.0])
     best = minimize(objective, start, method="Nelder-Mead",
                     options={"xatol": 1e-8, "fatol": 1e-8, "maxiter": 20_000, "maxfev": 40_000})
     best = minimize(objective, best.x, method="L-BFGS-B")
@@ -74,3 +78,20 @@ def p_alive(params: Params, x, t_x, T, modified: bool = True) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         odds = np.where(x > 0, params.a / np.maximum(params.b + x - 1, 1e-300) * ratio, 0.0)
     return 1.0 / (1.0 + odds)
+
+
+def log_likelihood(params: Params, x, t_x, T, modified: bool = True, weights=None) -> float:
+    """The fit's total log-likelihood (for the asset's metadata and comparing fits)."""
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    values = _log_likelihood(np.array([params.r, params.alpha, params.a, params.b]), x, t_x, T, modified)
+    return float(np.sum(w * values))
+
+
+def p_active(params: Params, x, t_x, T, t, modified: bool = True) -> np.ndarray:
+    """P(at least one purchase in (T, T + t]): alive, times a first purchase within t. Given alive,
+    the purchase rate is Gamma(r + x, alpha + T) and no dropout can precede that first purchase,
+    so P(none in t | alive) = ((alpha + T) / (alpha + T + t)) ** (r + x)."""
+    x, T = np.asarray(x, dtype=float), np.asarray(T, dtype=float)
+    none = ((params.alpha + T) / (params.alpha + T + t)) ** (params.r + x)
+    return p_alive(params, x, t_x, T, modified) * (1.0 - none)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from orchestration.lib.churn_model import Params, fit, p_alive
+from orchestration.lib.churn_model import Params, fit, p_active, p_alive
 
 CDNOW = Path(__file__).resolve().parents[1] / "data" / "cdnow_customers_summary.csv"
 PUBLISHED = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}     # Fader, Hardie & Lee (2005)
@@ -41,3 +41,44 @@ def test_bad_input_is_refused():
         fit([1], [5.0], [3.0])
     with pytest.raises(ValueError, match="no customers"):
         fit([], [], [])
+
+
+def test_a_weighted_fit_on_grouped_customers_equals_the_fit_on_each(cdnow):
+    grouped = cdnow.groupby(["frequency", "recency", "T"]).size().reset_index(name="customers")
+    assert len(grouped) < len(cdnow)
+    each = fit(cdnow.frequency, cdnow.recency, cdnow["T"])
+    weighted = fit(grouped.frequency, grouped.recency, grouped["T"], weights=grouped.customers)
+    for name in ("r", "alpha", "a", "b"):
+        assert getattr(weighted, name) == pytest.approx(getattr(each, name), rel=1e-3), name
+
+
+def _simulate_mbg_nbd(params: Params, customers: int, T: float, t: float, seed: int):
+    """Customers drawn from MBG/NBD: a first purchase at 0; after every purchase (the first
+    included) they drop out with probability p; purchases come at rate lambda while alive."""
+    rng = np.random.default_rng(seed)
+    rates = rng.gamma(params.r, 1 / params.alpha, customers)
+    dropouts = rng.beta(params.a, params.b, customers)
+    x, t_x, active_later = np.zeros(customers), np.zeros(customers), np.zeros(customers, dtype=bool)
+    for i in range(customers):
+        now, alive = 0.0, rng.random() >= dropouts[i]
+        while alive:
+            now += rng.exponential(1 / rates[i])
+            if now > T:
+                active_later[i] = now <= T + t           # the first purchase after T, if in the horizon
+                break
+            x[i], t_x[i] = x[i] + 1, now
+            alive = rng.random() >= dropouts[i]
+    return x, t_x, active_later
+
+
+def test_p_active_predicts_how_many_simulated_customers_buy_within_the_horizon():
+    true = Params(r=0.6, alpha=12.0, a=0.8, b=2.5)
+    x, t_x, active_later = _simulate_mbg_nbd(true, 20_000, T=60.0, t=30.0, seed=11)
+    predicted = p_active(true, x, t_x, np.full_like(x, 60.0), 30.0)
+    assert predicted.sum() == pytest.approx(active_later.sum(), rel=0.05)
+    # …and within groups: the one-time buyers, and those who bought in the last 10 days.
+    for group in (x == 0, t_x > 50):
+        assert predicted[group].sum() == pytest.approx(active_later[group].sum(), rel=0.08)
+    assert np.all(p_active(true, x, t_x, np.full_like(x, 60.0), 0.0) == 0)
+    far = p_active(true, x, t_x, np.full_like(x, 60.0), 1e9)
+    assert np.allclose(far, p_alive(true, x, t_x, np.full_like(x, 60.0)), atol=1e-3)

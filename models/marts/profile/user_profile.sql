@@ -12,6 +12,20 @@ settings as (
     select * from {{ ref('int_profile_settings') }}
 ),
 
+-- Early warning: each buyer's P(alive) under the MBG/NBD purchase model fitted today
+-- (orchestration/lib/churn_model.py, same formulas), and P(at least one purchase within
+-- churn_settings.active_within_days). Null for non-buyers, or on a day with too few buyers to fit.
+purchase_model as (
+    select
+        h.person_id,
+        1.0 / (1.0 + m.a / (m.b + h.x) * power((m.alpha + h.t_cal) / (m.alpha + h.t_x), m.r + h.x)) as p_alive,
+        (1.0 / (1.0 + m.a / (m.b + h.x) * power((m.alpha + h.t_cal) / (m.alpha + h.t_x), m.r + h.x)))
+            * (1.0 - power((m.alpha + h.t_cal) / (m.alpha + h.t_cal + c.active_within_days), m.r + h.x)) as p_active
+    from {{ ref('int_purchase_histories') }} h
+    join {{ ref('stg_churn__purchase_model') }} m on m.fitted_on = h.as_of_date
+    cross join {{ ref('int_churn_settings') }} c
+),
+
 interactions as (
     select * from {{ ref('user_interactions') }}
 ),
@@ -215,8 +229,8 @@ select
     cc.category as top_content_category,
     ch.platform as preferred_channel,
     hr.hour_of_day as preferred_hour,
-    -- P(alive) comes with the churn early-warning model.
-    cast(null as double) as p_alive,
+    pm.p_alive,
+    pm.p_active,
     a.as_of_date
 from persons p
 cross join settings s
@@ -233,6 +247,7 @@ left join channel_rank ch on ch.person_id = p.person_id and ch.pick = 1
 left join hour_rank hr on hr.person_id = p.person_id and hr.pick = 1
 left join product_rank pp on pp.person_id = p.person_id and pp.pick = 1
 left join content_rank cc on cc.person_id = p.person_id and cc.pick = 1
+left join purchase_model pm on pm.person_id = p.person_id
 left join {{ ref('age_bands') }} ab
     on floor({{ dbt.datediff('m.birth_date', 'a.as_of_date', 'day') }} / 365.25) >= ab.min_age
    and (floor({{ dbt.datediff('m.birth_date', 'a.as_of_date', 'day') }} / 365.25) <= ab.max_age or ab.max_age is null)
