@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from orchestration.defs.charts import daily_charts
 from orchestration.defs.churn import purchase_model
 from orchestration.defs.identity import identity_components, person_registry
 from orchestration.defs.ingest import ingest_assets
@@ -15,7 +16,7 @@ export_environment()      # absolute paths for the dbt subprocess
 
 defs = dg.Definitions(
     assets=[*ingest_assets, *dbt_models, identity_components, person_registry, phone_regions,
-            purchase_model],
+            purchase_model, daily_charts],
     jobs=[all_assets_job],
     schedules=[daily_schedule],
     resources=build_resources(),

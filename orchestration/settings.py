@@ -1,7 +1,7 @@
 """Where things live and which time zone the business runs in, from the environment.
 
 One place resolves every location (output contract: USEROPS_LANDING, USEROPS_WAREHOUSE,
-USEROPS_OUTBOX, USEROPS_TZ, USEROPS_START_DATE). Relative paths resolve from the repo root, the
+USEROPS_OUTBOX, USEROPS_TZ, USEROPS_START_DATE; USEROPS_REPORTS for the charts). Relative paths resolve from the repo root, the
 same way dbt resolves the profile's path, and `export_environment()` writes the absolute values
 back so the dbt subprocess sees exactly the file Python opens.
 """
@@ -22,6 +22,7 @@ DEFAULTS = {
     "USEROPS_LANDING": "data/landing",
     "USEROPS_WAREHOUSE": "data/warehouse.duckdb",
     "USEROPS_OUTBOX": "data/outbox",
+    "USEROPS_REPORTS": "data/reports",
     "USEROPS_TZ": "Asia/Shanghai",
     "USEROPS_START_DATE": "2024-01-01",
     "DAGSTER_HOME": ".dagster_home",
@@ -39,6 +40,7 @@ class Settings:
     landing: Path
     warehouse: Path
     outbox: Path
+    reports: Path
     timezone: str
     start_date: date
     dagster_home: Path
@@ -54,6 +56,7 @@ class Settings:
             landing=_path("USEROPS_LANDING"),
             warehouse=_path("USEROPS_WAREHOUSE"),
             outbox=_path("USEROPS_OUTBOX"),
+            reports=_path("USEROPS_REPORTS"),
             timezone=os.environ.get("USEROPS_TZ") or DEFAULTS["USEROPS_TZ"],
             start_date=start_date,
             dagster_home=_path("DAGSTER_HOME"),
@@ -66,6 +69,7 @@ def export_environment(settings: Settings | None = None) -> Settings:
     os.environ["USEROPS_LANDING"] = str(settings.landing)
     os.environ["USEROPS_WAREHOUSE"] = str(settings.warehouse)
     os.environ["USEROPS_OUTBOX"] = str(settings.outbox)
+    os.environ["USEROPS_REPORTS"] = str(settings.reports)
     os.environ["USEROPS_TZ"] = settings.timezone
     os.environ["USEROPS_START_DATE"] = settings.start_date.isoformat()
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)

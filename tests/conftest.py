@@ -60,7 +60,8 @@ def run_cli(args: list[str], env_overrides: dict[str, str], timeout: int = 600) 
 def cli_env(tmp_path: Path, landing: Path) -> dict[str, str]:
     """Environment for a `userops` run with everything under tmp_path."""
     return {"USEROPS_LANDING": str(landing), "USEROPS_WAREHOUSE": str(tmp_path / "wh" / "warehouse.duckdb"),
-            "DAGSTER_HOME": str(tmp_path / "dagster_home"), "USEROPS_OUTBOX": str(tmp_path / "outbox")}
+            "DAGSTER_HOME": str(tmp_path / "dagster_home"), "USEROPS_OUTBOX": str(tmp_path / "outbox"),
+            "USEROPS_REPORTS": str(tmp_path / "reports")}
 
 
 @pytest.fixture(scope="session")

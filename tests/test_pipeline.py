@@ -158,3 +158,11 @@ def test_rerun_after_upstream_correction_leaves_no_stale_rows(tmp_path):
     with duckdb.connect(env["USEROPS_WAREHOUSE"], read_only=True) as conn:
         assert conn.execute("select list(event_id) from raw.online").fetchone()[0] == ["e1"]
         assert conn.execute("select list(event_id) from staging.stg_online__events").fetchone()[0] == ["e1"]
+
+
+def test_the_latest_days_charts_are_files_linked_from_the_run(pipeline_run):
+    folder = pipeline_run["tmp"] / "reports" / "dt=2026-08-14"
+    names = sorted(path.name for path in folder.iterdir())
+    assert names == ["nine_grid.png", "nine_grid_transitions.png", "retention_curves.png"]
+    assert all(path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000 for path in folder.iterdir())
+    assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]       # no scratch folder left

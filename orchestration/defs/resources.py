@@ -1,5 +1,5 @@
 """Resources: the landing zone, the DuckDB warehouse and the dbt CLI, configured from the
-environment (USEROPS_LANDING, USEROPS_WAREHOUSE, USEROPS_TZ)."""
+environment (USEROPS_LANDING, USEROPS_WAREHOUSE, USEROPS_TZ, USEROPS_REPORTS)."""
 
 from pathlib import Path
 
@@ -24,6 +24,16 @@ class LandingZone(dg.ConfigurableResource):
         return Path(self.path)
 
 
+class ReportFolder(dg.ConfigurableResource):
+    """Where charts and reports are written, one `dt=YYYY-MM-DD` folder per day (USEROPS_REPORTS)."""
+
+    path: str
+
+    @property
+    def root(self) -> Path:
+        return Path(self.path)
+
+
 def build_resources(settings: Settings | None = None) -> dict:
     settings = settings or Settings.from_env()
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)   # DuckDB will not create folders
@@ -31,4 +41,5 @@ def build_resources(settings: Settings | None = None) -> dict:
         "landing": LandingZone(path=str(settings.landing), timezone=settings.timezone),
         "warehouse": DuckDBResource(database=str(settings.warehouse)),
         "dbt": DbtCliResource(project_dir=dbt_project),
+        "reports": ReportFolder(path=str(settings.reports)),
     }
