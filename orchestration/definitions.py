@@ -6,6 +6,7 @@ from orchestration.defs.charts import daily_charts
 from orchestration.defs.churn import purchase_model
 from orchestration.defs.identity import identity_components, person_registry
 from orchestration.defs.ingest import ingest_assets
+from orchestration.defs.recall import recall_outbox
 from orchestration.defs.reference import phone_regions
 from orchestration.defs.resources import build_resources
 from orchestration.defs.schedules import all_assets_job, daily_schedule
@@ -16,7 +17,7 @@ export_environment()      # absolute paths for the dbt subprocess
 
 defs = dg.Definitions(
     assets=[*ingest_assets, *dbt_models, identity_components, person_registry, phone_regions,
-            purchase_model, daily_charts],
+            purchase_model, daily_charts, recall_outbox],
     jobs=[all_assets_job],
     schedules=[daily_schedule],
     resources=build_resources(),

@@ -10,7 +10,7 @@ from dagster_dbt import get_asset_key_for_model
 from dagster_duckdb import DuckDBResource
 
 from orchestration.defs.partitions import DAILY_WAREHOUSE_ASSET
-from orchestration.defs.resources import ReportFolder
+from orchestration.defs.resources import OutputFolder
 from orchestration.defs.transform import dbt_after_identity
 from orchestration.lib import charts
 
@@ -29,7 +29,7 @@ TRANSITION_LAG_DAYS = 7
     **{**DAILY_WAREHOUSE_ASSET, "kinds": {"python", "duckdb", "matplotlib"}},
 )
 def daily_charts(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
-                 reports: ReportFolder) -> dg.MaterializeResult:
+                 reports: OutputFolder) -> dg.MaterializeResult:
     with warehouse.get_connection() as conn:
         day: date | None = conn.execute("select max(snapshot_date) from marts.nine_grid_summary").fetchone()[0]
         if day is None:

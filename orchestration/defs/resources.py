@@ -1,5 +1,5 @@
 """Resources: the landing zone, the DuckDB warehouse and the dbt CLI, configured from the
-environment (USEROPS_LANDING, USEROPS_WAREHOUSE, USEROPS_TZ, USEROPS_REPORTS)."""
+environment (USEROPS_LANDING, USEROPS_WAREHOUSE, USEROPS_TZ, USEROPS_REPORTS, USEROPS_OUTBOX)."""
 
 from pathlib import Path
 
@@ -24,8 +24,9 @@ class LandingZone(dg.ConfigurableResource):
         return Path(self.path)
 
 
-class ReportFolder(dg.ConfigurableResource):
-    """Where charts and reports are written, one `dt=YYYY-MM-DD` folder per day (USEROPS_REPORTS)."""
+class OutputFolder(dg.ConfigurableResource):
+    """A folder of files for others, one `dt=YYYY-MM-DD` folder per day: the charts
+    (USEROPS_REPORTS) and the channel files (USEROPS_OUTBOX)."""
 
     path: str
 
@@ -41,5 +42,6 @@ def build_resources(settings: Settings | None = None) -> dict:
         "landing": LandingZone(path=str(settings.landing), timezone=settings.timezone),
         "warehouse": DuckDBResource(database=str(settings.warehouse)),
         "dbt": DbtCliResource(project_dir=dbt_project),
-        "reports": ReportFolder(path=str(settings.reports)),
+        "reports": OutputFolder(path=str(settings.reports)),
+        "outbox": OutputFolder(path=str(settings.outbox)),
     }

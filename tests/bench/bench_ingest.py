@@ -26,10 +26,12 @@ import duckdb
 from orchestration.sample.generator import generate
 
 
-def _run(args: list[str], env: dict[str, str]) -> float:
+def _run(args: list[str], env: dict[str, str], log: Path) -> float:
+    """Run `userops`; its output (dbt's per-model timings included) goes to `log`."""
     began = time.monotonic()
     userops = str(Path(sys.executable).parent / "userops")
     done = subprocess.run([userops, *args], env=env, capture_output=True, text=True)
+    log.write_text(done.stdout + done.stderr)
     if done.returncode != 0:
         sys.stderr.write(done.stdout[-5000:] + done.stderr[-5000:])
         raise SystemExit(f"userops {' '.join(args)} failed with {done.returncode}")
@@ -48,7 +50,8 @@ def main() -> None:
     work = args.workdir or Path(tempfile.mkdtemp(prefix="userops-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "USEROPS_LANDING": str(work / "landing"), "USEROPS_WAREHOUSE": str(work / "warehouse.duckdb"),
-           "DAGSTER_HOME": str(work / "dagster_home"), "USEROPS_START_DATE": args.start.isoformat()}
+           "DAGSTER_HOME": str(work / "dagster_home"), "USEROPS_START_DATE": args.start.isoformat(),
+           "USEROPS_OUTBOX": str(work / "outbox"), "USEROPS_REPORTS": str(work / "reports")}
     last = args.start + timedelta(days=args.days)
     report: dict[str, object] = {"persons": args.persons, "history_days": args.days, "workdir": str(work)}
 
@@ -59,10 +62,11 @@ def main() -> None:
     report["rows_total"] = sum(written.values())
     print(f"generated {report['rows_total']:,} rows in {report['generate_s']}s", flush=True)
 
-    history = _run(["run", "--from", args.start.isoformat(), "--to", (last - timedelta(days=1)).isoformat()], env)
+    history = _run(["run", "--from", args.start.isoformat(), "--to", (last - timedelta(days=1)).isoformat()], env,
+                   work / "history.log")
     report["history_run_s"] = round(history, 1)
     print(f"history run ({args.days} days) in {history:.1f}s", flush=True)
-    daily = _run(["run", "--date", last.isoformat()], env)
+    daily = _run(["run", "--date", last.isoformat()], env, work / "daily.log")
     report["daily_run_s"] = round(daily, 1)
     report["daily_over_history"] = round(daily / history, 3)
     with duckdb.connect(str(work / "warehouse.duckdb"), read_only=True) as conn:

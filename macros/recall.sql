@@ -1,0 +1,41 @@
+{#- True when `value` is one of the pipe-separated entries of `list_column` (e.g. 'short|mid'),
+    or when the list is empty (no condition). The recall rules seed lists values this way. -#}
+{% macro in_pipe_list(list_column, value) -%}
+    ({{ list_column }} is null or {{ list_column }} = ''
+     or {{ dbt.position(dbt.concat(["'|'", value, "'|'"]), dbt.concat(["'|'", list_column, "'|'"])) }} > 0)
+{%- endmacro %}
+
+{#- The contact log the channel writers append to (recall.contact_log), created empty before the
+    first dbt run so recall_audience can read it; the writers own its rows. -#}
+{% macro create_contact_log() -%}
+    create schema if not exists recall;
+    create table if not exists recall.contact_log (
+        campaign_date date, campaign_id varchar, person_id varchar, rule_id varchar, channel varchar,
+        test_group varchar, send_at timestamp, outbox_file varchar, run_id varchar
+    )
+{%- endmacro %}
+
+{#- Day of the week of a date, Monday 1 … Sunday 7 (engines spell it differently). -#}
+{% macro iso_weekday(date_expression) -%}
+    {{ return(adapter.dispatch('iso_weekday', 'userops')(date_expression)) }}
+{%- endmacro %}
+
+{% macro default__iso_weekday(date_expression) -%}
+    extract(isodow from {{ date_expression }})
+{%- endmacro %}
+
+{% macro spark__iso_weekday(date_expression) -%}
+    extract(dayofweek_iso from {{ date_expression }})
+{%- endmacro %}
+
+{% macro trino__iso_weekday(date_expression) -%}
+    day_of_week({{ date_expression }})
+{%- endmacro %}
+
+{#- Pre-hook of the daily recall marts: delete the campaign day being rebuilt (the profile's
+    as-of day), so re-running a day replaces it, even with an empty audience. -#}
+{% macro delete_campaign_day() -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} where campaign_date >= (select max(as_of_date) from {{ ref('user_profile') }})
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,201 @@
+"""The recall outbox: today's recall audience as files each sending system takes as they are,
+under USEROPS_OUTBOX/dt=<day>/<channel>/, with a manifest, and the contact log that drives the
+frequency caps. Consent and suppression are checked again right before writing; every campaign's
+templates pass the pre-send checks before any file is written; the day's folder appears complete
+or not at all."""
+
+import hashlib
+import subprocess
+from collections import defaultdict
+from importlib.metadata import version
+
+import dagster as dg
+from dagster_dbt import get_asset_key_for_model
+from dagster_duckdb import DuckDBResource
+
+from orchestration.defs.partitions import DAILY_WAREHOUSE_ASSET
+from orchestration.defs.resources import OutputFolder
+from orchestration.defs.transform import dbt_after_purchase_model
+from orchestration.lib.channels import Contact, PreSendError, Template, call, push, sms, wechat, wecom
+from orchestration.lib.outbox import DayOutbox, OutboxError
+from orchestration.settings import REPO_ROOT
+
+CONTACT_LOG = "recall.contact_log"
+WRITERS = ("sms", "push", "wechat", "wecom", "call")
+
+# Today's audience with what the writers need, and the consent and suppression state read again
+# now (int_recall_consent is a view over the consent events as they are at this moment).
+AUDIENCE = """
+with audience as (
+    select * from marts.recall_audience
+    where campaign_date = (select max(as_of_date) from marts.user_profile)
+),
+suppressed as (
+    select distinct m.person_id
+    from main.suppression_list s
+    join marts.identity_map m
+      on m.identifier_type = s.identifier_type
+     and m.identifier_value = case
+          when s.identifier_type = 'phone' and s.identifier_value not like '+%' then '+86' || s.identifier_value
+          when s.identifier_type = 'email' then lower(trim(s.identifier_value))
+          else trim(s.identifier_value) end
+)
+select
+    a.campaign_date, a.campaign_id, a.person_id, a.rule_id, a.channel, a.test_group, a.send_at, a.link_token,
+    ad.address, ad.address_kind, ad.owner,
+    o.offer_text_zh as offer_text,
+    case
+        when coalesce(c.has_opt_out, false) or coalesce(al.has_opt_out, false) or coalesce(pz.has_opt_out, false)
+            then 'opted_out_since_the_audience_was_built'
+        when ch.needs_opt_in and not (coalesce(c.has_opt_in, false) or coalesce(al.has_opt_in, false))
+            then 'no_opt_in'
+        when sp.person_id is not null then 'suppressed'
+        when ad.address is null then 'no_usable_identifier'
+    end as recheck
+from audience a
+join main.recall_offers o on o.offer = a.offer
+join main.recall_channels ch on ch.channel = a.channel
+left join intermediate.int_recall_addresses ad on ad.person_id = a.person_id and ad.channel = a.channel
+left join intermediate.int_recall_consent c on c.person_id = a.person_id and c.channel = a.channel
+left join intermediate.int_recall_consent al on al.person_id = a.person_id and al.channel = 'all'
+left join intermediate.int_recall_consent pz on pz.person_id = a.person_id and pz.channel = 'personalised'
+left join suppressed sp on sp.person_id = a.person_id
+order by a.campaign_id, a.channel, a.send_at, a.person_id
+"""
+
+
+def _code_version() -> str:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+                                text=True, timeout=10).stdout.strip()
+    except OSError:
+        commit = ""
+    return f"userops {version('userops')}" + (f" ({commit})" if commit else "")
+
+
+@dg.asset(
+    key=["recall", "outbox"],
+    deps=[get_asset_key_for_model([dbt_after_purchase_model], "recall_audience"),
+          get_asset_key_for_model([dbt_after_purchase_model], "recall_exclusions")],
+    group_name="recall",
+    description=("Today's recall files for the sending systems (SMS batches and CSV, push, WeChat template messages, "
+                 "WeCom tasks, call lists) under USEROPS_OUTBOX/dt=<day>/ with manifest.json, and the contact log "
+                 "(treatment contacts and control holdouts) that drives the frequency caps. Consent and "
+                 "suppression are re-checked right before writing; the control group never reaches a file."),
+    **{**DAILY_WAREHOUSE_ASSET, "kinds": {"python", "duckdb"}},
+)
+def recall_outbox(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
+                  outbox: OutputFolder) -> dg.MaterializeResult:
+    with warehouse.get_connection() as conn:
+        rows = conn.execute(AUDIENCE).df()
+        day = conn.execute("select max(as_of_date) from marts.user_profile").fetchone()[0]
+        templates = {(t, ch): Template(t, ch, body, code) for t, ch, body, code in conn.execute(
+            "select template_id, channel, body, provider_template from main.recall_templates").fetchall()}
+        channels = {r[0]: r for r in conn.execute(
+            "select channel, cost_per_message, window_end_hour, batch_size, sign_name from main.recall_channels").fetchall()}
+        rules = {r[0]: r for r in conn.execute("select rule_id, template_id, allow_empty from main.recall_rules").fetchall()}
+        blocked = [w for (w,) in conn.execute("select word from main.blocked_words order by word").fetchall()]
+        base_url, = conn.execute("select landing_base_url from intermediate.int_recall_settings").fetchone()
+        consent_snapshot = hashlib.sha256(repr(conn.execute(
+            "select * from intermediate.int_recall_consent order by all").fetchall()).encode()).hexdigest()
+        exclusions = conn.execute("""select rule_id, outcome, persons from marts.recall_exclusions
+                                     order by rule_id, outcome""").fetchall()
+    if day is None:
+        raise dg.Failure("no profile to build a recall from: marts.user_profile is empty")
+    day_text = day.isoformat()
+
+    treatment = rows[(rows.test_group == "treatment") & rows.recheck.isna()]
+    dropped = rows[(rows.test_group == "treatment") & rows.recheck.notna()]
+    unsupported = sorted(set(treatment.channel) - set(WRITERS))
+    if unsupported:
+        raise dg.Failure(f"no writer for channel(s) {', '.join(unsupported)}: take them out of recall_rules.channels")
+    empty = sorted(rule for rule, (_, _, allow_empty) in rules.items()
+                   if not allow_empty and rule not in set(treatment.rule_id))
+    if empty:
+        raise dg.Failure(f"empty audience for rule(s) {', '.join(empty)}, which do not allow it (allow_empty)")
+
+    # Pre-send checks of every template in use, before anything is written.
+    problems = []
+    for rule_id, channel in sorted(set(zip(treatment.rule_id, treatment.channel))):
+        template = templates.get((rules[rule_id][1], channel))
+        if template is None:
+            problems.append(f"{rule_id}: no {channel} template {rules[rule_id][1]} in recall_templates")
+        elif channel == "sms":
+            problems += [f"{rule_id} sms: {p}" for p in sms.check(template, blocked)]
+        elif channel == "push":
+            problems += [f"{rule_id} push: {p}" for p in push.check(template)]
+    if problems:
+        raise dg.Failure("pre-send checks failed, nothing written:\n" + "\n".join(problems))
+
+    day_outbox = DayOutbox(outbox.root, day_text)
+    summary: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    try:
+        for (campaign_id, rule_id, channel), group in treatment.groupby(["campaign_id", "rule_id", "channel"], sort=True):
+            template = templates[(rules[rule_id][1], channel)]
+            _, cost, window_end, batch_size, sign_name = channels[channel]
+            contacts = [Contact(campaign_id, r.person_id, r.send_at.to_pydatetime(), r.address, r.address_kind, r.owner,
+                                f"{base_url}?c={campaign_id}&t={r.link_token}", r.offer_text)
+                        for r in group.itertuples()]
+            if channel == "sms":
+                result = sms.write(day_outbox, campaign_id, contacts, template, sign_name, cost, batch_size, blocked)
+            elif channel == "push":
+                result = push.write(day_outbox, campaign_id, contacts, template, batch_size)
+            elif channel == "wechat":
+                result = wechat.write(day_outbox, campaign_id, contacts, template)
+            elif channel == "wecom":
+                result = wecom.write(day_outbox, campaign_id, contacts, template, batch_size, f"{base_url}?c={campaign_id}")
+            else:
+                result = call.write(day_outbox, campaign_id, contacts, window_end)
+            result.setdefault("cost", round(result["messages"] * cost, 2))
+            for key, value in result.items():
+                summary[channel][key] += value
+        manifest = {
+            "run_id": context.run_id,
+            "code_version": _code_version(),
+            "consent_snapshot": consent_snapshot,
+            "contacts": int(len(treatment)),
+            "control_holdouts": int((rows.test_group == "control").sum()),
+            "dropped_at_recheck": {reason: int(n) for reason, n in dropped.recheck.value_counts().sort_index().items()},
+            "channels": {channel: {k: round(v, 2) for k, v in values.items()} for channel, values in sorted(summary.items())},
+        }
+        folder, written = day_outbox.commit(manifest)
+    except PreSendError as error:
+        day_outbox.abandon()
+        raise dg.Failure(f"pre-send checks failed, nothing written: {error}") from error
+    except OutboxError as error:
+        raise dg.Failure(str(error)) from error
+
+    # The contact log for the day: treatment contacts with their file, control holdouts without.
+    files = {}
+    for entry in day_outbox.files:
+        for campaign_id in entry.campaign_ids:
+            if entry.path.endswith((".csv", ".jsonl")) or campaign_id not in files:
+                files[campaign_id] = entry.path
+    log = rows[(rows.test_group == "control") | rows.recheck.isna()].copy()
+    log["outbox_file"] = [files.get(c) if g == "treatment" else None for c, g in zip(log.campaign_id, log.test_group)]
+    log["run_id"] = context.run_id
+    with warehouse.get_connection() as conn:
+        conn.execute("create schema if not exists recall")
+        conn.register("todays_contacts", log[["campaign_date", "campaign_id", "person_id", "rule_id", "channel",
+                                              "test_group", "send_at", "outbox_file", "run_id"]])
+        conn.execute("begin")
+        conn.execute(f"delete from {CONTACT_LOG} where campaign_date = ?", [day])
+        conn.execute(f"insert into {CONTACT_LOG} select * from todays_contacts")
+        conn.execute("commit")
+        conn.unregister("todays_contacts")
+
+    context.log.info(f"recall {day_text}: {len(treatment):,} contacts in {len(day_outbox.files)} files "
+                     f"({'written' if written else 'already there, unchanged'}), "
+                     f"{int((rows.test_group == 'control').sum()):,} held out, {len(dropped):,} dropped at the re-check")
+    table = "\n".join(f"| {rule} | {outcome} | {persons:,} |" for rule, outcome, persons in exclusions)
+    return dg.MaterializeResult(metadata={
+        "day": day_text,
+        "folder": dg.MetadataValue.path(str(folder)),
+        "contacts": int(len(treatment)),
+        "control_holdouts": int((rows.test_group == "control").sum()),
+        "dropped_at_recheck": int(len(dropped)),
+        "files": len(day_outbox.files),
+        "cost_cny": round(sum(v.get("cost", 0) for v in summary.values()), 2),
+        "by_channel": dg.MetadataValue.json({k: dict(v) for k, v in summary.items()}),
+        "eligibility": dg.MetadataValue.md(f"| rule | outcome | persons |\n|---|---|---|\n{table}"),
+    })

@@ -1,0 +1,50 @@
+"""Channel writers: one module per sending system's format. Each takes the day's contacts of one
+campaign (already eligible, consent re-checked, control group removed) and writes files into a
+DayOutbox; `check` refuses a campaign whose template breaks the channel's rules before anything
+is written."""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from datetime import datetime
+
+
+class PreSendError(ValueError):
+    """A campaign fails its pre-send checks: nothing of the day is written."""
+
+
+@dataclass(frozen=True)
+class Contact:
+    campaign_id: str
+    person_id: str
+    send_at: datetime
+    address: str                   # the clear identifier the channel needs
+    address_kind: str              # phone, registration_id, alias, openid, external_userid, email
+    owner: str | None              # WeCom: the staff member who owns the contact
+    link: str                      # landing link with campaign id and the person's opaque token
+    offer_text: str
+
+
+@dataclass(frozen=True)
+class Template:
+    template_id: str
+    channel: str
+    body: str
+    provider_template: str | None
+
+
+def variables(body: str) -> set[str]:
+    return {named or braced for _, named, braced, _ in string.Template.pattern.findall(body) if named or braced}
+
+
+def render(body: str, values: dict[str, str]) -> str:
+    """The body with every ${variable} filled; a variable without a value fails the campaign."""
+    missing = variables(body) - set(values)
+    if missing:
+        raise PreSendError(f"template variables without a value: {', '.join(sorted(missing))}")
+    return string.Template(body).substitute(values)
+
+
+def batches(items: list, size: int) -> list[list]:
+    return [items[i:i + size] for i in range(0, len(items), size)]

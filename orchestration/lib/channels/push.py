@@ -1,0 +1,42 @@
+"""App push: JPush push requests per campaign and send hour, ≤ 1,000 registration ids (the
+person's latest push token) or ≤ 1,000 aliases (the member id, which apps set as the alias) each.
+The message is the same for every recipient of a request, so a push body may use ${offer} only."""
+
+from __future__ import annotations
+
+import json
+
+from orchestration.lib.channels import Contact, PreSendError, Template, batches, render, variables
+
+MAX_PER_REQUEST = 1000
+
+
+def check(template: Template) -> list[str]:
+    extra = variables(template.body) - {"offer"}
+    return [f"a push body is shared by a whole batch and cannot use ${{{name}}}" for name in sorted(extra)]
+
+
+def write(outbox, campaign_id: str, contacts: list[Contact], template: Template, batch_size: int) -> dict:
+    problems = check(template)
+    if problems:
+        raise PreSendError(f"push {campaign_id}: " + "; ".join(problems))
+    size = min(batch_size, MAX_PER_REQUEST)
+    groups: dict[tuple[str, str], list[Contact]] = {}
+    for contact in contacts:
+        groups.setdefault((contact.address_kind, contact.send_at.strftime("%H00")), []).append(contact)
+    requests = 0
+    for (kind, hour), group in sorted(groups.items()):
+        alert = render(template.body, {"offer": group[0].offer_text})
+        for number, batch in enumerate(batches(group, size), start=1):
+            request = {
+                "platform": "all",
+                "audience": {kind: [c.address for c in batch]},
+                "notification": {"alert": alert},
+                "options": {"time_to_live": 86400},
+                "cid": f"{campaign_id}-{kind}-{hour}-{number:04d}",
+            }
+            outbox.write_text("push", f"push/{campaign_id}/jpush_{kind}_{hour}_{number:04d}.json",
+                              json.dumps(request, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+                              len(batch), [campaign_id])
+            requests += 1
+    return {"messages": len(contacts), "requests": requests}
