@@ -150,7 +150,7 @@ def recall_outbox(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
             for key, value in result.items():
                 summary[channel][key] += value
         manifest = {
-            "run_id": context.run_id,
+            "run_id": context.run.run_id,
             "code_version": _code_version(),
             "consent_snapshot": consent_snapshot,
             "contacts": int(len(treatment)),
@@ -164,6 +164,9 @@ def recall_outbox(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
         raise dg.Failure(f"pre-send checks failed, nothing written: {error}") from error
     except OutboxError as error:
         raise dg.Failure(str(error)) from error
+    except BaseException:
+        day_outbox.abandon()           # a crash mid-write leaves no folder behind
+        raise
 
     # The contact log for the day: treatment contacts with their file, control holdouts without.
     files = {}
@@ -173,7 +176,7 @@ def recall_outbox(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
                 files[campaign_id] = entry.path
     log = rows[(rows.test_group == "control") | rows.recheck.isna()].copy()
     log["outbox_file"] = [files.get(c) if g == "treatment" else None for c, g in zip(log.campaign_id, log.test_group)]
-    log["run_id"] = context.run_id
+    log["run_id"] = context.run.run_id
     with warehouse.get_connection() as conn:
         conn.execute("create schema if not exists recall")
         conn.register("todays_contacts", log[["campaign_date", "campaign_id", "person_id", "rule_id", "channel",

@@ -1,4 +1,5 @@
 {{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_campaign_day() }}") }}
+-- depends_on: {{ ref('user_profile') }}
 
 -- Today's recall audience: one row per person and campaign (a campaign is a rule on a day), the
 -- eligible persons of int_recall_eligibility with their channel, offer and send time. A stable

@@ -1,0 +1,89 @@
+"""Channel writers against their systems' limits, the pre-send checks, and the outbox's
+complete-or-absent folder with its manifest."""
+
+import json
+from datetime import datetime
+
+import pytest
+
+from orchestration.lib.channels import Contact, PreSendError, Template, push, render, sms, wecom
+from orchestration.lib.outbox import DayOutbox, OutboxError, read_manifest, verify
+
+SMS = Template("t", "sms", "好久不见，送您${offer}，点击 ${link} 领取，拒收请回复R", "SMS_1")
+
+
+def contacts(n, hour=10, kind="phone", owner=None):
+    return [Contact("c-20261031", f"p{i}", datetime(2026, 10, 31, hour), f"+86138{i:08d}", kind, owner,
+                    f"https://m.example.com/r?c=c-20261031&t={i:016x}", "10元券") for i in range(n)]
+
+
+def test_sms_templates_must_end_with_the_unsubscribe_line_and_keep_links_clickable():
+    assert sms.check(SMS, ["中奖"]) == []
+    bad = Template("t", "sms", "【品牌】恭喜中奖，点击${link}领取", "SMS_1")
+    problems = sms.check(bad, ["中奖"])
+    assert any("拒收请回复R" in p for p in problems) and any("【】" in p for p in problems)
+    assert any("blocked word 中奖" in p for p in problems) and any("space before and after" in p for p in problems)
+
+
+def test_sms_segments_count_the_signature():
+    assert sms.segments("a" * 63, "brand") == 1            # 【brand】 is 7 characters: 70 in all
+    assert sms.segments("a" * 64, "brand") == 2            # 71 → billed per 67
+    assert sms.segments("a" * 128, "brand") == 3           # 135 → 3 × 67 = 201 ≥ 135 > 134
+
+
+def test_sms_batches_hold_at_most_100_numbers_and_one_parameter_object_each(tmp_path):
+    outbox = DayOutbox(tmp_path, "2026-10-31")
+    result = sms.write(outbox, "c-20261031", contacts(250), SMS, "品牌", 0.03, 100, [])
+    batch_files = sorted(p for p in outbox.scratch.rglob("*.json"))
+    sizes = []
+    for path in batch_files:
+        request = json.loads(path.read_text(encoding="utf-8"))
+        phones, signs, params = (json.loads(request[k]) for k in ("PhoneNumberJson", "SignNameJson", "TemplateParamJson"))
+        assert len(phones) == len(signs) == len(params) and request["OutId"] == "c-20261031"
+        assert all(p.startswith("138") and len(p) == 11 for p in phones)
+        sizes.append(len(phones))
+    assert sizes == [100, 100, 50]
+    assert result["messages"] == 250 and result["cost"] == pytest.approx(result["segments"] * 0.03)
+
+
+def test_a_missing_template_variable_fails_the_campaign():
+    with pytest.raises(PreSendError, match="name"):
+        render("${offer} for ${name}", {"offer": "x"})
+    assert push.check(Template("t", "push", "${offer} ${link}", None))          # per-person link in a batch
+
+
+def test_push_and_wecom_split_at_their_limits(tmp_path):
+    outbox = DayOutbox(tmp_path, "2026-10-31")
+    push.write(outbox, "c-20261031", contacts(2500, kind="registration_id"), Template("t", "push", "${offer}", None), 1000)
+    wecom.write(outbox, "c-20261031", contacts(3, owner="zhang") + contacts(2, owner="li"),
+                Template("t", "wecom", "${offer} ${link}", None), 10_000, "https://m.example.com/r?c=c-20261031")
+    jpush = [json.loads(p.read_text()) for p in sorted(outbox.scratch.rglob("jpush_*.json"))]
+    assert [len(r["audience"]["registration_id"]) for r in jpush] == [1000, 1000, 500]
+    tasks = {json.loads(p.read_text())["sender"]: json.loads(p.read_text()) for p in outbox.scratch.rglob("wecom/*/*.json")}
+    assert {k: len(v["external_userid"]) for k, v in tasks.items()} == {"zhang": 3, "li": 2}
+    assert "&t=" not in tasks["li"]["text"]["content"]                       # a shared text has no personal token
+
+
+def test_the_day_appears_complete_with_its_manifest_or_not_at_all(tmp_path):
+    outbox = DayOutbox(tmp_path, "2026-10-31")
+    outbox.write_text("sms", "sms/a.csv", "phone\n13800000000\n", 1, ["c"])
+    folder, written = outbox.commit({"run_id": "r1"})
+    assert written and verify(folder) == [] and read_manifest(folder)["files"][0]["rows"] == 1
+    (folder / "sms" / "a.csv").write_text("phone\n13800000001\n")
+    assert verify(folder) == ["changed since written: sms/a.csv"]
+    (folder / "sms" / "a.csv").write_text("phone\n13800000000\n")
+    # The same files again: left as they are, manifest of the first run kept.
+    again = DayOutbox(tmp_path, "2026-10-31")
+    again.write_text("sms", "sms/a.csv", "phone\n13800000000\n", 1, ["c"])
+    assert again.commit({"run_id": "r2"}) == (folder, False) and read_manifest(folder)["run_id"] == "r1"
+    # A different result never overwrites a committed day; nothing is left behind.
+    different = DayOutbox(tmp_path, "2026-10-31")
+    different.write_text("sms", "sms/a.csv", "phone\n13900000000\n", 1, ["c"])
+    with pytest.raises(OutboxError, match="already committed"):
+        different.commit({"run_id": "r3"})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dt=2026-10-31"]
+    # A crash before the commit leaves no day folder at all.
+    crashed = DayOutbox(tmp_path, "2026-11-01")
+    crashed.write_text("sms", "sms/a.csv", "phone\n", 0, ["c"])
+    crashed.abandon()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dt=2026-10-31"]

@@ -1,0 +1,210 @@
+"""Recall on hand-built persons through the real pipeline: eligibility rule by rule, consent edge
+cases, suppression, the control group, files and manifest, a byte-identical re-run, caps over
+several days, consent withdrawn between the audience and the files, a crash mid-write.
+
+Everyone registers on 09-01 with a phone and buys on 09-02, so on 09-20 they are buyers quiet
+for 18 days (lapse `short`: rule lapsed_buyer_short, channels sms | push | wechat). A00…A29 are
+plain. U2 adds a second phone on 09-03 and opts out of SMS on it: SMS stops for the person, push
+(their member id as alias) takes over. U3 opts out of `all`, U4 of `personalised`. U5 opts out
+of SMS and re-subscribes later. U6's phone is on the suppression list. N1…N3 buy again on 09-14,
+so they lapse only on 09-21; the contact log already holds two contacts of N1 in the last 30
+days, one of N2 five days before, one of N3 42 days before.
+"""
+
+import hashlib
+import json
+import shutil
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orchestration.lib.outbox import read_manifest, verify
+from tests.conftest import cli_env, run_cli, write
+
+PEOPLE = [f"A{i:02d}" for i in range(30)] + ["U2", "U3", "U4", "U5", "U6", "N1", "N2", "N3"]
+PHONES = {p: f"1380013{i:04d}" for i, p in enumerate(PEOPLE)} | {"U6": "13900000000"}
+U2_SECOND_PHONE = "13700137000"
+
+
+def _landing(landing):
+    online = {"09-01": [], "09-03": []}
+    for person in PEOPLE:
+        online["09-01"].append({"event_id": f"r-{person}", "event_time": "2026-09-01T10:00:00+08:00",
+                                "event_type": "register", "platform": "ios", "member_id": f"m{person}",
+                                "phone": PHONES[person], "device_id": f"d{person}"})
+    # An anonymous visitor every day keeps the loaded days contiguous (snapshots follow arrivals).
+    for day in range(1, 22):
+        online.setdefault(f"09-{day:02d}", []).append({
+            "event_id": f"anon-{day}", "event_time": f"2026-09-{day:02d}T12:00:00+08:00", "event_type": "page_view",
+            "platform": "web", "device_id": "dAnon"})
+    online["09-03"].append({"event_id": "u2-login", "event_time": "2026-09-03T10:00:00+08:00", "event_type": "login",
+                            "platform": "ios", "member_id": "mU2", "phone": U2_SECOND_PHONE, "device_id": "dU2"})
+    for day, events in online.items():
+        write(landing / "online" / f"dt=2026-{day}" / "events.jsonl", "".join(json.dumps(e) + "\n" for e in events))
+    header = "order_id,order_time,updated_at,status,amount,refund_amount,member_id,category\n"
+    orders = {"09-02": [f"o-{p},2026-09-02 12:00:00,2026-09-02 12:00:00,paid,150,0,m{p},护肤" for p in PEOPLE],
+              "09-14": [f"o2-{p},2026-09-14 12:00:00,2026-09-14 12:00:00,paid,150,0,m{p},护肤" for p in ("N1", "N2", "N3")]}
+    for day, rows in orders.items():
+        write(landing / "sales" / f"dt=2026-{day}" / "orders.csv", header + "\n".join(rows) + "\n")
+    consent = ["consent_id,event_time,channel,identifier_type,identifier_value,status,source",
+               f"c1,2026-09-05 10:00:00,sms,phone,{U2_SECOND_PHONE},opt_out,unsubscribe_reply",
+               f"c2,2026-09-05 10:00:00,all,phone,{PHONES['U3']},opt_out,complaint",
+               "c3,2026-09-05 10:00:00,personalised,member_id,mU4,opt_out,preference_center",
+               f"c4,2026-09-03 10:00:00,sms,phone,{PHONES['U5']},opt_out,unsubscribe_reply",
+               f"c5,2026-09-06 10:00:00,sms,phone,{PHONES['U5']},opt_in,preference_center"]
+    write(landing / "consent" / "dt=2026-09-06" / "optouts.csv", "\n".join(consent) + "\n")
+
+
+@pytest.fixture(scope="module")
+def recall(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("recall")
+    _landing(tmp / "landing")
+    env = {**cli_env(tmp, tmp / "landing"), "USEROPS_START_DATE": "2026-09-01"}
+    first = run_cli(["run", "--from", "2026-09-01", "--to", "2026-09-20"], env)
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-4000:]
+    outbox = tmp / "outbox" / "dt=2026-09-20"
+    before = {str(p.relative_to(outbox)): p.read_bytes() for p in outbox.rglob("*") if p.is_file()}
+    again = run_cli(["run", "--date", "2026-09-20"], env)
+    assert again.returncode == 0, again.stdout[-4000:] + again.stderr[-4000:]
+    after = {str(p.relative_to(outbox)): p.read_bytes() for p in outbox.rglob("*") if p.is_file()}
+    # Keep a copy of the warehouse as it was on 09-20 for the in-process tests.
+    shutil.copy(env["USEROPS_WAREHOUSE"], tmp / "warehouse-0920.duckdb")
+    # Earlier contacts of N1, N2, N3, then the next day.
+    with duckdb.connect(env["USEROPS_WAREHOUSE"]) as conn:
+        ids = dict(conn.execute("select identifier_value, person_id from marts.identity_map "
+                                "where identifier_type = 'member_id'").fetchall())
+        for person, day in (("N1", "2026-08-25"), ("N1", "2026-09-05"), ("N2", "2026-09-16"), ("N3", "2026-08-10")):
+            conn.execute("insert into recall.contact_log values (?, ?, ?, 'lapsed_buyer_short', 'sms', 'treatment', ?, "
+                         "'sms/old.csv', 'old-run')", [day, f"lapsed_buyer_short-{day.replace('-', '')}", ids[f"m{person}"], day])
+    nxt = run_cli(["run", "--date", "2026-09-21"], env)
+    assert nxt.returncode == 0, nxt.stdout[-4000:] + nxt.stderr[-4000:]
+    conn = duckdb.connect(env["USEROPS_WAREHOUSE"], read_only=True)
+    yield {"conn": conn, "env": env, "tmp": tmp, "ids": ids, "before": before, "after": after, "outbox": tmp / "outbox"}
+    conn.close()
+
+
+def outcome(recall, person, day="2026-09-20"):
+    row = recall["conn"].execute("""select coalesce(exclusion, channel) from intermediate.int_recall_eligibility
+                                    where person_id = ? and campaign_date = ?""",
+                                 [recall["ids"][f"m{person}"], day]).fetchone()
+    return row[0] if row else None
+
+
+def audience(recall, day):
+    return {pid: (channel, group) for pid, channel, group in recall["conn"].execute(
+        "select person_id, channel, test_group from marts.recall_audience where campaign_date = ?", [day]).fetchall()}
+
+
+def files_text(folder) -> str:
+    return "".join(p.read_text(encoding="utf-8") for p in folder.rglob("*") if p.is_file() and p.name != "manifest.json")
+
+
+def test_eligibility_and_consent_edge_cases(recall):
+    # recall_audience keeps every campaign day (int_recall_eligibility holds the latest only).
+    day0920 = audience(recall, "2026-09-20")
+    ids = recall["ids"]
+    assert day0920[ids["mU2"]][0] == "push"                    # SMS opted out on the second phone
+    assert day0920[ids["mU5"]][0] == "sms"                     # re-subscribed: the latest event wins
+    for person in ("U3", "U4", "U6"):                          # all, personalised, suppressed
+        assert ids[f"m{person}"] not in day0920
+    assert all(day0920[ids[f"mA{i:02d}"]][0] == "sms" for i in range(30))
+    assert ids["mN1"] not in day0920                           # not lapsed yet on 09-20
+
+
+def test_the_control_group_is_the_stable_hash_and_never_in_a_file(recall):
+    rows = recall["conn"].execute("select person_id, campaign_date, test_group from marts.recall_audience").fetchall()
+    for person_id, _, group in rows:
+        digest = hashlib.md5(f"control:userops-control-v1:{person_id}".encode()).hexdigest()
+        assert group == ("control" if int(digest[:4], 16) * 100 < 10 * 65536 else "treatment"), person_id
+    control = {pid for pid, _, group in rows if group == "control"}
+    assert control, "the sample should draw at least one control person"
+    phones = {pid: phone for phone, pid in recall["conn"].execute(
+        "select identifier_value, person_id from marts.identity_map where identifier_type = 'phone'").fetchall()}
+    text = files_text(recall["outbox"] / "dt=2026-09-20")
+    assert all(phones[pid][3:] not in text for pid in control)
+    treated = {pid for pid, day, group in rows if group == "treatment" and str(day) == "2026-09-20"}
+    sms_people = [pid for pid in treated if audience(recall, "2026-09-20")[pid][0] == "sms"]
+    assert sms_people and all(phones[pid][3:] in text for pid in sms_people)
+    for person in ("U3", "U4", "U6"):
+        assert PHONES[person] not in text
+    assert U2_SECOND_PHONE not in text and PHONES["U2"] not in text and "mU2" in text
+
+
+def test_manifest_matches_the_files_and_a_rerun_is_byte_identical(recall):
+    folder = recall["outbox"] / "dt=2026-09-20"
+    assert verify(folder) == []
+    manifest = read_manifest(folder)
+    sms_csv = [f for f in manifest["files"] if f["path"].endswith(".csv")]
+    assert sms_csv and all(f["rows"] == len((folder / f["path"]).read_text().splitlines()) - 1 for f in sms_csv)
+    assert manifest["contacts"] + manifest["control_holdouts"] == len(audience(recall, "2026-09-20"))
+    assert recall["before"] == recall["after"]                 # same inputs, same bytes, same manifest
+
+
+def test_caps_over_several_days(recall):
+    assert outcome(recall, "N1", "2026-09-21") == "frequency_cap"   # 2 contacts in the last 30 days
+    assert outcome(recall, "N2", "2026-09-21") == "frequency_cap"   # contacted 5 days ago (< 7)
+    assert outcome(recall, "N3", "2026-09-21") == "sms"             # last contact 42 days ago
+    assert outcome(recall, "A00", "2026-09-21") == "frequency_cap"  # contacted (or held out) yesterday
+    assert set(audience(recall, "2026-09-21")) == {recall["ids"]["mN3"]}
+    assert (recall["outbox"] / "dt=2026-09-20").exists() and (recall["outbox"] / "dt=2026-09-21").exists()
+
+
+def _materialize_outbox(recall, tmp_path, monkeypatch):
+    from orchestration.defs.recall import recall_outbox
+    from orchestration.defs.resources import build_resources
+    from orchestration.settings import Settings
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(recall["tmp"] / "warehouse-0920.duckdb", warehouse)
+    for name, value in {**recall["env"], "USEROPS_WAREHOUSE": str(warehouse),
+                        "USEROPS_OUTBOX": str(tmp_path / "outbox")}.items():
+        monkeypatch.setenv(name, value)
+    resources = build_resources(Settings.from_env())
+    return warehouse, lambda: dg.materialize([recall_outbox], resources=resources, partition_key="2026-09-20",
+                                             raise_on_error=False)
+
+
+def test_consent_withdrawn_after_the_audience_was_built_keeps_the_person_out(recall, tmp_path, monkeypatch):
+    warehouse, materialize = _materialize_outbox(recall, tmp_path, monkeypatch)
+    treated = audience(recall, "2026-09-20")
+    person = next(p for p in PEOPLE if p.startswith("A") and treated.get(recall["ids"][f"m{p}"]) == ("sms", "treatment"))
+    with duckdb.connect(str(warehouse)) as conn:      # an unsubscribe reply after the audience was built
+        conn.execute("""insert into staging.stg_consent__events (consent_id, event_time, channel, identifier_type,
+                        identifier_value, status, consent_source, arrived_on)
+                        values ('late', timestamp '2026-09-20 22:00:00', 'sms', 'phone', ?, 'opt_out', 'unsubscribe_reply',
+                                date '2026-09-20')""", ["+86" + PHONES[person]])
+    assert materialize().success
+    folder = tmp_path / "outbox" / "dt=2026-09-20"
+    text = files_text(folder)
+    assert PHONES[person] not in text and sum(PHONES[f"A{i:02d}"] in text for i in range(30)) > 10
+    assert read_manifest(folder)["dropped_at_recheck"] == {"opted_out_since_the_audience_was_built": 1}
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        logged = conn.execute("select count(*) from recall.contact_log where person_id = ?",
+                              [recall["ids"][f"m{person}"]]).fetchone()[0]
+    assert logged == 0
+
+
+def test_a_bad_template_or_a_crash_mid_write_leaves_no_folder(recall, tmp_path, monkeypatch):
+    warehouse, materialize = _materialize_outbox(recall, tmp_path, monkeypatch)
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute("update main.recall_templates set body = '【品牌】送您${offer}，点击${link}领取' "
+                     "where template_id = 'winback_buyer' and channel = 'sms'")
+    result = materialize()
+    assert not result.success
+    assert not (tmp_path / "outbox").exists() or not any((tmp_path / "outbox").iterdir())
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute("update main.recall_templates set body = '好久不见，送您${offer}，点击 ${link} 领取，拒收请回复R' "
+                     "where template_id = 'winback_buyer' and channel = 'sms'")
+
+    from orchestration.lib.channels import sms
+
+    real_write = sms.write
+
+    def crash(outbox, *args, **kwargs):
+        real_write(outbox, *args, **kwargs)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(sms, "write", crash)
+    assert not materialize().success
+    assert not (tmp_path / "outbox").exists() or not any((tmp_path / "outbox").iterdir())
