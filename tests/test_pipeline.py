@@ -22,7 +22,7 @@ def _snapshot(path) -> dict[str, str]:
     digests = {}
     with duckdb.connect(str(path), read_only=True) as conn:
         tables = conn.execute("select table_schema, table_name from information_schema.tables "
-                              "where table_schema in ('raw', 'staging', 'intermediate', 'identity', 'churn', 'marts')").fetchall()
+                              "where table_schema in ('raw', 'staging', 'intermediate', 'identity', 'churn', 'recall', 'marts')").fetchall()
         for schema, table in tables:
             columns = [c[0] for c in conn.execute(f'describe "{schema}"."{table}"').fetchall() if c[0] not in VOLATILE]
             rows = conn.execute(f'select {", ".join(chr(34) + c + chr(34) for c in columns)} '

@@ -79,9 +79,35 @@ def recall(tmp_path_factory):
                          "'sms/old.csv', 'old-run')", [day, f"lapsed_buyer_short-{day.replace('-', '')}", ids[f"m{person}"], day])
     nxt = run_cli(["run", "--date", "2026-09-21"], env)
     assert nxt.returncode == 0, nxt.stdout[-4000:] + nxt.stderr[-4000:]
+    planted = _plant_returns(tmp / "landing", env, ids)
+    last = run_cli(["run", "--date", "2026-09-22"], env)
+    assert last.returncode == 0, last.stdout[-4000:] + last.stderr[-4000:]
     conn = duckdb.connect(env["USEROPS_WAREHOUSE"], read_only=True)
-    yield {"conn": conn, "env": env, "tmp": tmp, "ids": ids, "before": before, "after": after, "outbox": tmp / "outbox"}
+    yield {"conn": conn, "env": env, "tmp": tmp, "ids": ids, "before": before, "after": after, "outbox": tmp / "outbox",
+           "planted": planted}
     conn.close()
+
+
+def _plant_returns(landing, env, ids) -> dict:
+    """On 09-22, half of 09-20's treated A persons log in (one also buys for 88), one more only
+    opens the campaign's landing page, and one control person logs in."""
+    with duckdb.connect(env["USEROPS_WAREHOUSE"], read_only=True) as conn:
+        groups = dict(conn.execute("""select person_id, test_group from marts.recall_audience
+                                      where campaign_id = 'lapsed_buyer_short-20260920'""").fetchall())
+    member = {pid: m for m, pid in ids.items()}
+    treated = sorted(member[p] for p, g in groups.items() if g == "treatment" and member[p].startswith("mA"))
+    control = sorted(member[p] for p, g in groups.items() if g == "control")
+    back, visitor = treated[: len(treated) // 2], treated[len(treated) // 2]
+    events = [{"event_id": f"back-{m}", "event_time": "2026-09-22T10:00:00+08:00", "event_type": "login",
+               "platform": "ios", "member_id": m} for m in back + control[:1]]
+    events.append({"event_id": f"visit-{visitor}", "event_time": "2026-09-22T11:00:00+08:00", "event_type": "landing_visit",
+                   "platform": "h5", "member_id": visitor, "campaign_id": "lapsed_buyer_short-20260920"})
+    write(landing / "online" / "dt=2026-09-22" / "events.jsonl", "".join(json.dumps(e) + "\n" for e in events))
+    write(landing / "sales" / "dt=2026-09-22" / "orders.csv",
+          "order_id,order_time,updated_at,status,amount,refund_amount,member_id,category\n"
+          f"o-back,2026-09-22 12:00:00,2026-09-22 12:00:00,paid,88,0,{back[0]},护肤\n")
+    return {"treatment_users": sum(g == "treatment" for g in groups.values()), "treatment_returned": len(back) + 1,
+            "control_users": len(control), "control_returned": min(1, len(control))}
 
 
 def outcome(recall, person, day="2026-09-20"):
@@ -208,3 +234,22 @@ def test_a_bad_template_or_a_crash_mid_write_leaves_no_folder(recall, tmp_path, 
     monkeypatch.setattr(sms, "write", crash)
     assert not materialize().success
     assert not (tmp_path / "outbox").exists() or not any((tmp_path / "outbox").iterdir())
+
+
+def test_outcomes_measure_the_planted_lift(recall):
+    planted = recall["planted"]
+    rows = {group: row for group, *row in recall["conn"].execute("""
+        select test_group, users, returned_users, return_rate, orders, revenue, cost, lift_over_control,
+               cost_per_recalled_user, days_observed, is_final
+        from marts.recall_outcomes where campaign_id = 'lapsed_buyer_short-20260920'""").fetchall()}
+    users, returned, rate, orders, revenue, cost, lift, per_user, observed, final = rows["treatment"]
+    assert (users, returned) == (planted["treatment_users"], planted["treatment_returned"])
+    assert float(rate) == pytest.approx(returned / users, abs=1e-4) and (orders, float(revenue)) == (1, 88.0)
+    control_rate = planted["control_returned"] / planted["control_users"]
+    assert rows["control"][:2] == [planted["control_users"], planted["control_returned"]]
+    assert float(lift) == pytest.approx(returned / users - control_rate, abs=1e-4)
+    sms_cost = recall["conn"].execute("""select sum(cost_per_message) from marts.recall_audience
+        where campaign_id = 'lapsed_buyer_short-20260920' and test_group = 'treatment'""").fetchone()[0]
+    assert float(cost) == pytest.approx(sms_cost, abs=0.01)
+    assert float(per_user) == pytest.approx(sms_cost / ((returned / users - control_rate) * users), abs=0.01)
+    assert (observed, final) == (2, False)

@@ -16,12 +16,12 @@ from dagster_duckdb import DuckDBResource
 from orchestration.defs.partitions import DAILY_WAREHOUSE_ASSET
 from orchestration.defs.resources import OutputFolder
 from orchestration.defs.transform import dbt_after_purchase_model
-from orchestration.lib.channels import Contact, PreSendError, Template, call, push, sms, wechat, wecom
+from orchestration.lib.channels import Contact, PreSendError, Template, ads, call, email, push, sms, wechat, wecom
 from orchestration.lib.outbox import DayOutbox, OutboxError
 from orchestration.settings import REPO_ROOT
 
 CONTACT_LOG = "recall.contact_log"
-WRITERS = ("sms", "push", "wechat", "wecom", "call")
+WRITERS = ("sms", "push", "wechat", "wecom", "call", "email", "ads")
 
 # Today's audience with what the writers need, and the consent and suppression state read again
 # now (int_recall_consent is a view over the consent events as they are at this moment).
@@ -42,7 +42,7 @@ suppressed as (
 )
 select
     a.campaign_date, a.campaign_id, a.person_id, a.rule_id, a.channel, a.test_group, a.send_at, a.link_token,
-    ad.address, ad.address_kind, ad.owner,
+    ad.address, ad.address_kind, ad.owner, ad.email,
     o.offer_text_zh as offer_text,
     case
         when coalesce(c.has_opt_out, false) or coalesce(al.has_opt_out, false) or coalesce(pz.has_opt_out, false)
@@ -50,12 +50,21 @@ select
         when ch.needs_opt_in and not (coalesce(c.has_opt_in, false) or coalesce(al.has_opt_in, false))
             then 'no_opt_in'
         when sp.person_id is not null then 'suppressed'
-        when ad.address is null then 'no_usable_identifier'
+        when ad.address is null and ad.email is null then 'no_usable_identifier'
     end as recheck
 from audience a
 join main.recall_offers o on o.offer = a.offer
 join main.recall_channels ch on ch.channel = a.channel
-left join intermediate.int_recall_addresses ad on ad.person_id = a.person_id and ad.channel = a.channel
+left join (
+    -- one address per person and channel; ads carry the email beside the phone
+    select person_id, channel,
+           max(case when not (channel = 'ads' and address_kind = 'email') then address end) as address,
+           max(case when not (channel = 'ads' and address_kind = 'email') then address_kind end) as address_kind,
+           max(owner) as owner,
+           max(case when channel = 'ads' and address_kind = 'email' then address end) as email
+    from intermediate.int_recall_addresses
+    group by person_id, channel
+) ad on ad.person_id = a.person_id and ad.channel = a.channel
 left join intermediate.int_recall_consent c on c.person_id = a.person_id and c.channel = a.channel
 left join intermediate.int_recall_consent al on al.person_id = a.person_id and al.channel = 'all'
 left join intermediate.int_recall_consent pz on pz.person_id = a.person_id and pz.channel = 'personalised'
@@ -134,7 +143,7 @@ def recall_outbox(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
             template = templates[(rules[rule_id][1], channel)]
             _, cost, window_end, batch_size, sign_name = channels[channel]
             contacts = [Contact(campaign_id, r.person_id, r.send_at.to_pydatetime(), r.address, r.address_kind, r.owner,
-                                f"{base_url}?c={campaign_id}&t={r.link_token}", r.offer_text)
+                                f"{base_url}?c={campaign_id}&t={r.link_token}", r.offer_text, r.email)
                         for r in group.itertuples()]
             if channel == "sms":
                 result = sms.write(day_outbox, campaign_id, contacts, template, sign_name, cost, batch_size, blocked)
@@ -144,6 +153,10 @@ def recall_outbox(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
                 result = wechat.write(day_outbox, campaign_id, contacts, template)
             elif channel == "wecom":
                 result = wecom.write(day_outbox, campaign_id, contacts, template, batch_size, f"{base_url}?c={campaign_id}")
+            elif channel == "email":
+                result = email.write(day_outbox, campaign_id, contacts, f"{base_url}/unsubscribe")
+            elif channel == "ads":
+                result = ads.write(day_outbox, campaign_id, contacts)
             else:
                 result = call.write(day_outbox, campaign_id, contacts, window_end)
             result.setdefault("cost", round(result["messages"] * cost, 2))

@@ -2,6 +2,7 @@
 complete-or-absent folder with its manifest."""
 
 import json
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
@@ -87,3 +88,34 @@ def test_the_day_appears_complete_with_its_manifest_or_not_at_all(tmp_path):
     crashed.write_text("sms", "sms/a.csv", "phone\n", 0, ["c"])
     crashed.abandon()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dt=2026-10-31"]
+
+
+def test_ad_files_hash_each_platforms_way_and_hold_no_clear_identifier(tmp_path):
+    from orchestration.lib.channels import ads, email
+
+    people = [Contact("c-20261031", "p1", datetime(2026, 10, 31, 10), "+8613800138000", "phone", None,
+                      "https://m.example.com/r?c=c-20261031&t=aa", "券", " Z.Li@Example.com "),
+              Contact("c-20261031", "p2", datetime(2026, 10, 31, 10), None, None, None,
+                      "https://m.example.com/r?c=c-20261031&t=bb", "券", "a@b.cn")]
+    outbox = DayOutbox(tmp_path, "2026-10-31")
+    result = ads.write(outbox, "c-20261031", people)
+    files = {p.name: p for p in outbox.scratch.rglob("*") if p.is_file()}
+    assert (files["oceanengine_md5_phone.txt"].read_text() == "7945bd83237335e5376ff44d62e4f0ae\n")   # pinned
+    import hashlib
+    import zipfile
+    with zipfile.ZipFile(files["tencent_hash_mobile_phone.zip"]) as zf:
+        assert zf.read("HASH_MOBILE_PHONE.txt").decode() == "7945bd83237335e5376ff44d62e4f0ae\n"
+    meta = files["meta_0001.csv"].read_text().splitlines()
+    assert meta[1] == (hashlib.sha256(b"8613800138000").hexdigest() + "," + hashlib.sha256(b"z.li@example.com").hexdigest())
+    google = files["google_customer_match.csv"].read_text().splitlines()
+    assert google[0] == "Email,Phone,First Name,Last Name,Country,Zip"
+    assert google[1].split(",")[1] == hashlib.sha256(b"+8613800138000").hexdigest()
+    everything = "".join(p.read_bytes().decode("latin-1") for p in files.values())
+    assert "13800138000" not in everything and "example.com" not in everything.lower()
+    assert result["match_base_phone"] == 1 and result["match_base_email"] == 2
+    # Email: an unsubscribe link on every row, the offer kept as text if it looks like a formula.
+    email.write(outbox, "c-20261031", [replace(people[1], address="a@b.cn", offer_text="=1+1")],
+                "https://m.example.com/r/unsubscribe")
+    rows = (outbox.scratch / "email" / "c-20261031.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("Email Address,") and rows[1].startswith("a@b.cn,'=1+1,")
+    assert "https://m.example.com/r/unsubscribe?t=bb" in rows[1]

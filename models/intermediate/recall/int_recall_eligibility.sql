@@ -80,7 +80,7 @@ channel_summary as (
 ),
 
 personalised as (
-    select person_id from {{ ref('int_recall_consent') }}
+    select distinct person_id from {{ ref('int_recall_consent') }}
     where (channel = 'personalised' or channel = 'all') and has_opt_out
 ),
 

@@ -24,6 +24,7 @@ class Contact:
     owner: str | None              # WeCom: the staff member who owns the contact
     link: str                      # landing link with campaign id and the person's opaque token
     offer_text: str
+    email: str | None = None       # ads: the person's email beside the phone in `address`
 
 
 @dataclass(frozen=True)
@@ -48,3 +49,9 @@ def render(body: str, values: dict[str, str]) -> str:
 
 def batches(items: list, size: int) -> list[list]:
     return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def spreadsheet_safe(value: str) -> str:
+    """A free-text value for a CSV people open in Excel: one starting like a formula is quoted
+    with an apostrophe so it stays text (phones and ids are never passed through this)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
