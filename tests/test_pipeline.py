@@ -66,11 +66,18 @@ def test_warehouse_holds_every_day_and_accounts_for_every_row(pipeline_run):
         assert reasons, "the sample carries bad rows that must land in quarantine"
 
 
-def test_rerunning_a_day_leaves_identical_tables(pipeline_run, monkeypatch):
+def _files(folder) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_rerunning_a_day_leaves_identical_tables_and_files(pipeline_run, monkeypatch):
     before = _snapshot(pipeline_run["warehouse"])
+    outbox = _files(pipeline_run["tmp"] / "outbox")
+    assert any(path.startswith("dt=2026-08-14/sms/") for path in outbox)
     result = run_cli(["run", "--date", "2026-08-07"], pipeline_run["env"])
     assert result.returncode == 0, result.stderr[-3000:]
     assert _snapshot(pipeline_run["warehouse"]) == before
+    assert _files(pipeline_run["tmp"] / "outbox") == outbox           # the same bytes, manifest included
     monkeypatch.setenv("DAGSTER_HOME", pipeline_run["env"]["DAGSTER_HOME"])
     with dg.DagsterInstance.get() as instance:
         runs = instance.get_runs()

@@ -51,6 +51,11 @@ def purchase_model(context: dg.AssetExecutionContext, warehouse: DuckDBResource)
         except RuntimeError as error:      # no convergence: today's profile goes without p_alive
             context.log.warning(f"purchase model not fitted on {as_of}: {error}")
             return dg.MaterializeResult(metadata={"fitted": False, "buyers": buyers, "error": str(error)})
+        implausible = churn_model.implausible(params)
+        if implausible:                     # e.g. a few days of history: every buyer looks alike
+            context.log.warning(f"purchase model on {as_of} rejected ({implausible}): r {params.r:.4g}, "
+                                f"alpha {params.alpha:.4g}, a {params.a:.4g}, b {params.b:.4g}; p_alive stays empty")
+            return dg.MaterializeResult(metadata={"fitted": False, "buyers": buyers, "rejected": implausible})
         log_likelihood = churn_model.log_likelihood(params, grouped.x, grouped.t_x, grouped.t_cal,
                                                     weights=grouped.buyers)
         conn.execute(f"insert into {PURCHASE_MODEL} values (?, ?, ?, ?, ?, ?, ?)",

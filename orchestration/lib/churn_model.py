@@ -69,6 +69,17 @@ def fit(x, t_x, T, modified: bool = True, weights=None) -> Params:
     return Params(*(float(v) for v in np.exp(best.x)))
 
 
+def implausible(params: Params) -> str | None:
+    """Why a fit cannot be used, or None. With too little history (a week, say) the likelihood is
+    flat: the optimiser runs r and alpha to millions and a, b to zero, and a / (b + x) in P(alive)
+    becomes 0 / 0 for one-time buyers."""
+    if min(params.a, params.b) < 1e-6:
+        return "dropout parameters a, b ran to zero"
+    if max(params.r, params.alpha) > 1e6:
+        return "purchase-rate parameters r, alpha ran away"
+    return None
+
+
 def p_alive(params: Params, x, t_x, T, modified: bool = True) -> np.ndarray:
     """P(still alive at T | x, t_x, T)."""
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from orchestration.lib.churn_model import Params, fit, p_active, p_alive
+from orchestration.lib.churn_model import Params, fit, implausible, p_active, p_alive
 
 CDNOW = Path(__file__).resolve().parents[1] / "data" / "cdnow_customers_summary.csv"
 PUBLISHED = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}     # Fader, Hardie & Lee (2005)
@@ -82,3 +82,10 @@ def test_p_active_predicts_how_many_simulated_customers_buy_within_the_horizon()
     assert np.all(p_active(true, x, t_x, np.full_like(x, 60.0), 0.0) == 0)
     far = p_active(true, x, t_x, np.full_like(x, 60.0), 1e9)
     assert np.allclose(far, p_alive(true, x, t_x, np.full_like(x, 60.0)), atol=1e-3)
+
+
+def test_fits_that_ran_to_the_boundary_are_rejected(cdnow):
+    assert implausible(fit(cdnow.frequency, cdnow.recency, cdnow["T"])) is None
+    # Parameters of a one-week history of a million buyers (the 1M bench): unusable.
+    assert "a, b" in implausible(Params(r=760034.5, alpha=5219390.8, a=1e-9, b=1e-9))
+    assert "r, alpha" in implausible(Params(r=2e6, alpha=3e7, a=0.5, b=2.0))

@@ -86,7 +86,7 @@ groups as (
 ),
 
 rates as (
-    select g.*, cast(returned_users as {{ dbt.type_float() }}) / users as rate from groups g
+    select g.*, cast(returned_users as {{ dbt.type_numeric() }}) / users as rate from groups g
 )
 
 select
