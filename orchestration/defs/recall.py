@@ -29,16 +29,6 @@ AUDIENCE = """
 with audience as (
     select * from marts.recall_audience
     where campaign_date = (select max(as_of_date) from marts.user_profile)
-),
-suppressed as (
-    select distinct m.person_id
-    from main.suppression_list s
-    join marts.identity_map m
-      on m.identifier_type = s.identifier_type
-     and m.identifier_value = case
-          when s.identifier_type = 'phone' and s.identifier_value not like '+%' then '+86' || s.identifier_value
-          when s.identifier_type = 'email' then lower(trim(s.identifier_value))
-          else trim(s.identifier_value) end
 )
 select
     a.campaign_date, a.campaign_id, a.person_id, a.rule_id, a.channel, a.test_group, a.send_at, a.link_token,
@@ -68,7 +58,7 @@ left join (
 left join intermediate.int_recall_consent c on c.person_id = a.person_id and c.channel = a.channel
 left join intermediate.int_recall_consent al on al.person_id = a.person_id and al.channel = 'all'
 left join intermediate.int_recall_consent pz on pz.person_id = a.person_id and pz.channel = 'personalised'
-left join suppressed sp on sp.person_id = a.person_id
+left join intermediate.int_recall_suppressed_persons sp on sp.person_id = a.person_id
 order by a.campaign_id, a.channel, a.send_at, a.person_id
 """
 

@@ -85,14 +85,7 @@ personalised as (
 ),
 
 suppressed as (
-    select distinct m.person_id
-    from {{ ref('suppression_list') }} s
-    join {{ ref('identity_map') }} m
-        on m.identifier_type = s.identifier_type
-       and m.identifier_value = case
-            when s.identifier_type = 'phone' and s.identifier_value not like '+%' then {{ dbt.concat(["'+86'", "s.identifier_value"]) }}
-            when s.identifier_type = 'email' then lower(trim(s.identifier_value))
-            else trim(s.identifier_value) end
+    select person_id from {{ ref('int_recall_suppressed_persons') }}
 ),
 
 -- Contacts before today (holdouts of the control group count too, so both groups are capped
