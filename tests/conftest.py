@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -21,7 +22,10 @@ def pytest_configure(config):
     from orchestration.settings import export_environment, prepare_dagster_home
 
     prepare_dagster_home(export_environment())
-    dbt_project.preparer.prepare(dbt_project)
+    # Under pytest-xdist the controller parses the dbt project once before the workers start;
+    # workers parsing it again at the same time would race on target/manifest.json.
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        dbt_project.preparer.prepare(dbt_project)
 
 
 @pytest.fixture
@@ -64,10 +68,34 @@ def cli_env(tmp_path: Path, landing: Path) -> dict[str, str]:
             "USEROPS_REPORTS": str(tmp_path / "reports")}
 
 
+def shared_session_root(tmp_path_factory) -> Path:
+    """A folder every pytest-xdist worker of this session sees (the plain base temp without xdist)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if "PYTEST_XDIST_WORKER" in os.environ else base
+
+
 @pytest.fixture(scope="session")
-def pipeline_run(sample, tmp_path_factory):
-    """The sample's 14 days run once through `userops run --from … --to …` (shared, read-only)."""
-    tmp_path = tmp_path_factory.mktemp("pipeline")
-    env = cli_env(tmp_path, sample["landing"])
-    result = run_cli(["run", "--from", "2026-08-01", "--to", "2026-08-14"], env)
-    return {"result": result, "env": env, "warehouse": tmp_path / "wh" / "warehouse.duckdb", "tmp": tmp_path}
+def pipeline_run(tmp_path_factory):
+    """The sample's 14 days run once through `userops run --from … --to …` (shared, read-only).
+
+    Run once per test session even with several xdist workers: the first takes the lock and runs
+    it, the others wait and read the recorded result.
+    """
+    from filelock import FileLock
+    from orchestration.sample.generator import generate
+
+    root = shared_session_root(tmp_path_factory) / "pipeline_run"
+    record = root / "result.json"
+    with FileLock(str(root) + ".lock"):
+        if not record.exists():
+            root.mkdir(parents=True, exist_ok=True)
+            generate(root / "landing", 300, date(2026, 8, 1), date(2026, 8, 14), 7, root / "truth")
+            result = run_cli(["run", "--from", "2026-08-01", "--to", "2026-08-14"],
+                             cli_env(root, root / "landing"))
+            record.write_text(json.dumps({"returncode": result.returncode, "stdout": result.stdout,
+                                          "stderr": result.stderr}))
+    recorded = json.loads(record.read_text())
+    result = subprocess.CompletedProcess(["userops", "run"], recorded["returncode"], recorded["stdout"],
+                                         recorded["stderr"])
+    return {"result": result, "env": cli_env(root, root / "landing"), "landing": root / "landing",
+            "truth": root / "truth", "warehouse": root / "wh" / "warehouse.duckdb", "tmp": root}

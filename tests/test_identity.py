@@ -98,13 +98,13 @@ def test_every_identifier_has_exactly_one_person(pipeline_run):
         assert duplicated == 0
 
 
-def test_pairwise_accuracy_against_ground_truth(pipeline_run, sample):
+def test_pairwise_accuracy_against_ground_truth(pipeline_run):
     """Pairwise precision and recall of identity_map against the generator's true persons
     (targets of the identity issue: precision >= 0.995, recall >= 0.99)."""
     with duckdb.connect(str(pipeline_run["warehouse"]), read_only=True) as conn:
         predicted = conn.execute("select identifier_type, coalesce(wechat_app, '') as wechat_app, identifier_value, "
                                  "person_id from marts.identity_map").df()
-    truth = pd.read_csv(sample["truth"] / "identifiers.csv", dtype=str).fillna("")
+    truth = pd.read_csv(pipeline_run["truth"] / "identifiers.csv", dtype=str).fillna("")
     both = predicted.merge(truth, on=["identifier_type", "wechat_app", "identifier_value"])
     assert len(both) >= 0.99 * len(predicted)                 # (nearly) every identifier has a true owner
     true_positive = sum(comb(n, 2) for n in both.groupby(["person_id", "person_key"]).size())
