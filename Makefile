@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup run test dev bench clean
+.PHONY: setup browser run test dev bench clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,16 @@ setup: $(BIN)/.installed                 ## create .venv and install the project
 run: setup                               ## sample data + every asset through Dagster
 	$(BIN)/userops demo
 
-test: setup                              ## the whole test suite
+# The report and UI tests drive Debian's Chromium; a CJK font lets charts carry Chinese labels.
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+browser:                                 ## Debian's chromium and a CJK font for the browser tests
+	@if ! command -v chromium >/dev/null || [ ! -f $(CJK_FONT) ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }; \
+	fi
+
+test: setup browser                      ## the whole test suite
 	$(BIN)/python -m pytest
 
 dev: setup                               ## the Dagster UI on the same definitions and instance
@@ -32,4 +41,4 @@ bench: setup                             ## scale benchmarks (not part of `make 
 	$(BIN)/python -m tests.bench.bench_ingest $(BENCH_ARGS)
 
 clean:                                   ## remove generated data, the warehouse and dbt output
-	rm -rf data/landing data/ground_truth data/warehouse.duckdb* data/outbox target logs
+	rm -rf data/landing data/ground_truth data/warehouse.duckdb* data/outbox data/reports data/serving target logs

@@ -111,6 +111,12 @@ def run_pipeline(start: date, end: date) -> int:
     _say(f"run {result.run_id} {'succeeded' if result.success and not failures else 'FAILED'} "
          f"in {time.monotonic() - began:.0f}s")
     print_counts(settings.warehouse, start, end + timedelta(days=1))
+    if result.success and not failures:
+        reports = sorted(settings.reports.glob("dt=*/report.html"))
+        if reports:
+            _say(f"daily report: {reports[-1]}")
+        _say(f"BI serving copy: {settings.serving / 'serving.duckdb'} (open read-only) and "
+             f"{settings.serving / 'parquet'}/")
     if failures or not result.success:
         for line in failures or ["the run failed (see the log above)"]:
             print(f"[userops] FAILED: {line}", file=sys.stderr, flush=True)
@@ -146,7 +152,12 @@ def print_counts(warehouse: Path, start: date, end: date) -> None:
 
     if not warehouse.exists():
         return
-    with duckdb.connect(str(warehouse), read_only=True) as conn:
+    try:
+        conn = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.ConnectionException as error:      # a failed step's connection is still held in this process
+        _say(f"row counts not shown ({error}); see the failure below")
+        return
+    with conn:
         tables = conn.execute(
             "select table_schema, table_name from information_schema.tables "
             "where table_schema in ('raw', 'staging', 'identity', 'marts') order by table_schema, table_name").fetchall()

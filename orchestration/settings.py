@@ -1,7 +1,8 @@
 """Where things live and which time zone the business runs in, from the environment.
 
 One place resolves every location (output contract: USEROPS_LANDING, USEROPS_WAREHOUSE,
-USEROPS_OUTBOX, USEROPS_TZ, USEROPS_START_DATE; USEROPS_REPORTS for the charts). Relative paths resolve from the repo root, the
+USEROPS_OUTBOX, USEROPS_TZ, USEROPS_START_DATE; USEROPS_REPORTS for the daily report and
+USEROPS_SERVING for the BI serving copy). Relative paths resolve from the repo root, the
 same way dbt resolves the profile's path, and `export_environment()` writes the absolute values
 back so the dbt subprocess sees exactly the file Python opens.
 """
@@ -23,6 +24,7 @@ DEFAULTS = {
     "USEROPS_WAREHOUSE": "data/warehouse.duckdb",
     "USEROPS_OUTBOX": "data/outbox",
     "USEROPS_REPORTS": "data/reports",
+    "USEROPS_SERVING": "data/serving",
     "USEROPS_TZ": "Asia/Shanghai",
     "USEROPS_START_DATE": "2024-01-01",
     "DAGSTER_HOME": ".dagster_home",
@@ -41,6 +43,7 @@ class Settings:
     warehouse: Path
     outbox: Path
     reports: Path
+    serving: Path
     timezone: str
     start_date: date
     dagster_home: Path
@@ -57,6 +60,7 @@ class Settings:
             warehouse=_path("USEROPS_WAREHOUSE"),
             outbox=_path("USEROPS_OUTBOX"),
             reports=_path("USEROPS_REPORTS"),
+            serving=_path("USEROPS_SERVING"),
             timezone=os.environ.get("USEROPS_TZ") or DEFAULTS["USEROPS_TZ"],
             start_date=start_date,
             dagster_home=_path("DAGSTER_HOME"),
@@ -70,6 +74,7 @@ def export_environment(settings: Settings | None = None) -> Settings:
     os.environ["USEROPS_WAREHOUSE"] = str(settings.warehouse)
     os.environ["USEROPS_OUTBOX"] = str(settings.outbox)
     os.environ["USEROPS_REPORTS"] = str(settings.reports)
+    os.environ["USEROPS_SERVING"] = str(settings.serving)
     os.environ["USEROPS_TZ"] = settings.timezone
     os.environ["USEROPS_START_DATE"] = settings.start_date.isoformat()
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)

@@ -28,6 +28,17 @@ def pytest_configure(config):
         dbt_project.preparer.prepare(dbt_project)
 
 
+# Files whose fixtures run whole pipelines, slowest first: under pytest-xdist each file goes to one
+# worker in collection order, so starting these early keeps one long file from running alone at the end.
+SLOW_FIRST = ["test_daily_vs_rebuild.py", "test_churn.py", "test_recall.py", "test_pipeline.py", "test_profile.py",
+              "test_serving.py", "test_identity.py", "test_ui.py"]
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 @pytest.fixture
 def landing(tmp_path) -> Path:
     path = tmp_path / "landing"
@@ -65,7 +76,7 @@ def cli_env(tmp_path: Path, landing: Path) -> dict[str, str]:
     """Environment for a `userops` run with everything under tmp_path."""
     return {"USEROPS_LANDING": str(landing), "USEROPS_WAREHOUSE": str(tmp_path / "wh" / "warehouse.duckdb"),
             "DAGSTER_HOME": str(tmp_path / "dagster_home"), "USEROPS_OUTBOX": str(tmp_path / "outbox"),
-            "USEROPS_REPORTS": str(tmp_path / "reports")}
+            "USEROPS_REPORTS": str(tmp_path / "reports"), "USEROPS_SERVING": str(tmp_path / "serving")}
 
 
 def shared_session_root(tmp_path_factory) -> Path:

@@ -2,7 +2,9 @@
 
 import hashlib
 import json
+import shutil
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -11,7 +13,8 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.defs.ingest import ingest_assets
 from orchestration.defs.resources import LandingZone
-from tests.conftest import cli_env as _env
+from orchestration.lib.serving import read_only_connection
+from tests.conftest import cli_env
 from tests.conftest import run_cli, write
 
 VOLATILE = {"_run_id", "run_id"}       # lineage of the run itself, not data
@@ -70,15 +73,30 @@ def _files(folder) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
-def test_rerunning_a_day_leaves_identical_tables_and_files(pipeline_run, monkeypatch):
-    before = _snapshot(pipeline_run["warehouse"])
-    outbox = _files(pipeline_run["tmp"] / "outbox")
+def test_rerunning_a_day_leaves_identical_tables_and_files_while_bi_reads(pipeline_run, tmp_path, monkeypatch):
+    """Re-run 08-07 on a copy of the sample run, with a BI connection open on the serving copy
+    the whole time: same tables, same files, the copy republished under the open reader."""
+    work = tmp_path / "copy"
+    shutil.copytree(pipeline_run["tmp"], work, ignore=shutil.ignore_patterns("*.lock"))
+    env = {**pipeline_run["env"], **cli_env(work, work / "landing")}
+    warehouse = work / "wh" / "warehouse.duckdb"
+    before = _snapshot(warehouse)
+    outbox = _files(work / "outbox")
     assert any(path.startswith("dt=2026-08-14/sms/") for path in outbox)
-    result = run_cli(["run", "--date", "2026-08-07"], pipeline_run["env"])
+    served = work / "serving" / "serving.duckdb"
+    bi = read_only_connection(served)
+    rows = bi.execute("select count(*), sum(users) from marts.nine_grid_summary").fetchone()
+    inode = served.stat().st_ino
+    result = run_cli(["run", "--date", "2026-08-07"], env)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert _snapshot(pipeline_run["warehouse"]) == before
-    assert _files(pipeline_run["tmp"] / "outbox") == outbox           # the same bytes, manifest included
-    monkeypatch.setenv("DAGSTER_HOME", pipeline_run["env"]["DAGSTER_HOME"])
+    assert _snapshot(warehouse) == before
+    assert _files(work / "outbox") == outbox                           # the same bytes, manifest included
+    assert bi.execute("select count(*), sum(users) from marts.nine_grid_summary").fetchone() == rows   # still usable
+    bi.close()
+    assert served.stat().st_ino != inode and not Path(f"{served}.wal").exists()                     # republished whole
+    with read_only_connection(served) as fresh:
+        assert fresh.execute("select count(*), sum(users) from marts.nine_grid_summary").fetchone() == rows
+    monkeypatch.setenv("DAGSTER_HOME", env["DAGSTER_HOME"])
     with dg.DagsterInstance.get() as instance:
         runs = instance.get_runs()
         assert len(runs) == 2                                              # both runs are in the UI's history
@@ -92,7 +110,7 @@ def test_bad_file_fails_the_run_naming_check_file_and_column(tmp_path):
     write(day / "part-0001.jsonl", json.dumps({"event_id": "e1", "event_time": "2026-08-01T10:00:00+08:00",
                                                "event_type": "login"}) + "\n")
     write(day / "part-0002.jsonl", json.dumps({"event_id": "e2", "event_time": "2026-08-01T10:00:00+08:00"}) + "\n")
-    env = _env(tmp_path, landing)
+    env = cli_env(tmp_path, landing)
     result = run_cli(["run", "--date", "2026-08-01"], env)
     assert result.returncode == 1
     assert "raw/online:files_readable" in result.stderr
@@ -105,7 +123,7 @@ def test_bad_file_fails_the_run_naming_check_file_and_column(tmp_path):
 
 
 def test_days_before_the_first_partition_are_refused(tmp_path):
-    result = run_cli(["run", "--date", "2023-12-31"], _env(tmp_path, tmp_path / "landing"))
+    result = run_cli(["run", "--date", "2023-12-31"], cli_env(tmp_path, tmp_path / "landing"))
     assert result.returncode == 2
     assert "USEROPS_START_DATE" in result.stderr
 
@@ -158,18 +176,10 @@ def test_rerun_after_upstream_correction_leaves_no_stale_rows(tmp_path):
     event = {"event_time": "2026-08-01T10:00:00+08:00", "event_type": "app_open", "device_id": "d1"}
     write(day / "part-0001.jsonl", json.dumps({"event_id": "e1", **event}) + "\n")
     withdrawn = write(day / "part-0002.jsonl", json.dumps({"event_id": "e2", **event}) + "\n")
-    env = _env(tmp_path, landing)
+    env = cli_env(tmp_path, landing)
     assert run_cli(["run", "--date", "2026-08-01"], env).returncode == 0
     withdrawn.unlink()
     assert run_cli(["run", "--date", "2026-08-01"], env).returncode == 0
     with duckdb.connect(env["USEROPS_WAREHOUSE"], read_only=True) as conn:
         assert conn.execute("select list(event_id) from raw.online").fetchone()[0] == ["e1"]
         assert conn.execute("select list(event_id) from staging.stg_online__events").fetchone()[0] == ["e1"]
-
-
-def test_the_latest_days_charts_are_files_linked_from_the_run(pipeline_run):
-    folder = pipeline_run["tmp"] / "reports" / "dt=2026-08-14"
-    names = sorted(path.name for path in folder.iterdir())
-    assert names == ["nine_grid.png", "nine_grid_transitions.png", "retention_curves.png"]
-    assert all(path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000 for path in folder.iterdir())
-    assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]       # no scratch folder left

@@ -8,10 +8,12 @@ who register. Everything runs as one range 08-01 … 09-05.
 """
 
 import json
+from pathlib import Path
 
 import duckdb
 import pytest
 
+from orchestration.lib.serving import read_only_connection
 from tests.conftest import cli_env, run_cli, write
 
 LAST = "2026-09-05"
@@ -122,10 +124,13 @@ def test_lifecycle_stages(profile):
     assert daily(profile, "D", "09-05", "lifecycle_stage") == "anonymous"     # never registered
 
 
-def test_rfm_against_the_buyers_averages(profile):
+def test_rfm_against_the_buyers_averages(profile, profile_run):
     # Buyers on 09-05: A (1 order 34 days ago, 150) and F (2 orders, last 4 days ago, 600).
     assert current(profile, "mA", "rfm_segment") == "general_winback"
-    assert current(profile, "mA", "rfm_segment_zh") == "一般挽留"
+    person = current(profile, "mA", "person_id")
+    with read_only_connection(Path(profile_run["USEROPS_SERVING"]) / "serving.duckdb") as bi:   # labelled for BI
+        assert bi.execute("select rfm_segment_zh from marts.user_profile where person_id = ?",
+                          [person]).fetchone()[0] == "一般挽留"
     assert current(profile, "mF", "rfm_segment") == "important_value"
     # Scores are 5 × the share of buyers at or below the value, rounded up: 5 × 1/2 → 3, 5 × 2/2 → 5.
     assert [current(profile, "mF", f"rfm_{s}_score") for s in ("recency", "frequency", "monetary")] == [5, 5, 5]

@@ -14,14 +14,18 @@ days, one of N2 five days before, one of N3 42 days before.
 
 import hashlib
 import json
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
 
 from orchestration.lib.outbox import read_manifest, verify
-from tests.conftest import cli_env, run_cli, write
+from tests.conftest import REPO_ROOT, cli_env, run_cli, write
 
 PEOPLE = [f"A{i:02d}" for i in range(30)] + ["U2", "U3", "U4", "U5", "U6", "N1", "N2", "N3"]
 PHONES = {p: f"1380013{i:04d}" for i, p in enumerate(PEOPLE)} | {"U6": "13900000000"}
@@ -168,6 +172,44 @@ def test_caps_over_several_days(recall):
     assert outcome(recall, quiet) == "frequency_cap"
     assert set(audience(recall, "2026-09-21")) == {recall["ids"]["mN3"]}
     assert (recall["outbox"] / "dt=2026-09-20").exists() and (recall["outbox"] / "dt=2026-09-21").exists()
+
+
+def test_region_rules_and_missing_identifiers_in_the_rules_order(recall, tmp_path):
+    """What-if on a copy of 09-20's warehouse, re-running only the eligibility model: the short
+    lapse rule reaches its persons by call only, calls cannot reach their province, A00 and A01 have
+    lost their phone, and a lower-priority rule offers call | sms to the same persons."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(recall["tmp"] / "warehouse-0920.duckdb", warehouse)
+    ids = recall["ids"]
+    with duckdb.connect(str(warehouse)) as conn:
+        province = conn.execute("select province from marts.user_profile where person_id = ?", [ids["mA05"]]).fetchone()[0]
+        assert province                                      # a Chinese mobile number carries its province
+        conn.execute("update main.recall_rules set channels = 'call' where rule_id = 'lapsed_buyer_short'")
+        conn.execute("""insert into main.recall_rules (rule_id, priority, description, lapse_stages, has_purchased,
+                        channels, offer, template_id, min_days_between_contacts, allow_empty)
+                        select 'fallback', 15, 'test', 'short', true, 'call|sms', offer, template_id, 7, true
+                        from main.recall_rules where rule_id = 'lapsed_buyer_short'""")
+        conn.execute("insert into main.channel_region_blocks values ('call', ?, 'test')", [province])
+        conn.execute("""delete from marts.identity_map where identifier_type = 'phone'
+                        and person_id in (?, ?)""", [ids["mA00"], ids["mA01"]])
+    env = {**os.environ, "USEROPS_WAREHOUSE": str(warehouse)}
+    dbt = Path(sys.executable).parent / "dbt"
+    result = subprocess.run([str(dbt), "run", "--select", "int_recall_eligibility", "--target-path", str(tmp_path / "target"),
+                             "--log-path", str(tmp_path / "logs")], env=env, cwd=REPO_ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:]
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        rows = {(pid, rule): (exclusion, channel) for pid, rule, exclusion, channel in conn.execute(
+            "select person_id, rule_id, exclusion, channel from intermediate.int_recall_eligibility").fetchall()}
+    # Calls cannot reach the province: the short rule has no channel left, the fallback rule takes SMS.
+    assert rows[(ids["mA05"], "lapsed_buyer_short")] == ("region", None)
+    assert rows[(ids["mA05"], "fallback")] == (None, "sms")
+    # No phone: unreachable by either rule, and that reason comes first.
+    for person in ("mA00", "mA01"):
+        assert rows[(ids[person], "lapsed_buyer_short")] == ("no_usable_identifier", None)
+        assert rows[(ids[person], "fallback")] == ("no_usable_identifier", None)
+    # Earlier reasons win over the region: `all` opt-out, suppression.
+    assert rows[(ids["mU3"], "lapsed_buyer_short")][0] == "no_consent"
+    assert rows[(ids["mU6"], "lapsed_buyer_short")][0] == "suppressed"
 
 
 def _materialize_outbox(recall, tmp_path, monkeypatch):

@@ -115,3 +115,10 @@ def person_registry(context: dg.AssetExecutionContext, warehouse: DuckDBResource
     yield dg.AssetCheckResult(
         check_name="no_blocklisted_or_shared_identifier_links_persons", passed=junk_linked == 0,
         severity=dg.AssetCheckSeverity.ERROR, metadata={"junk_identifiers_linked": junk_linked})
+
+
+# Tables the registry and the recall writers keep beside their own asset: shown in their stage's
+# group (dbt reads them as sources), written only by the asset they depend on.
+person_merges_table = dg.AssetSpec(
+    ["identity", "person_merges"], deps=[REGISTRY_KEY], group_name="identity", owners=["team:data-platform"],
+    description="Every merge of two existing persons (oldest id survives), written by identity/person_registry.")

@@ -205,3 +205,9 @@ def recall_outbox(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
         "by_channel": dg.MetadataValue.json({k: dict(v) for k, v in summary.items()}),
         "eligibility": dg.MetadataValue.md(f"| rule | outcome | persons |\n|---|---|---|\n{table}"),
     })
+
+
+contact_log_table = dg.AssetSpec(
+    ["recall", "contact_log"], deps=[recall_outbox.key], group_name="recall", owners=["team:data-platform"],
+    description=("Every recall contact written to a file, and every control-group holdout, per campaign day "
+                 "(written by recall/outbox). The frequency caps read it."))

@@ -1,5 +1,6 @@
 """Resources: the landing zone, the DuckDB warehouse and the dbt CLI, configured from the
-environment (USEROPS_LANDING, USEROPS_WAREHOUSE, USEROPS_TZ, USEROPS_REPORTS, USEROPS_OUTBOX)."""
+environment (USEROPS_LANDING, USEROPS_WAREHOUSE, USEROPS_TZ, USEROPS_REPORTS, USEROPS_OUTBOX,
+USEROPS_SERVING)."""
 
 from pathlib import Path
 
@@ -25,8 +26,8 @@ class LandingZone(dg.ConfigurableResource):
 
 
 class OutputFolder(dg.ConfigurableResource):
-    """A folder of files for others, one `dt=YYYY-MM-DD` folder per day: the charts
-    (USEROPS_REPORTS) and the channel files (USEROPS_OUTBOX)."""
+    """A folder of files for others: the daily reports (USEROPS_REPORTS) and the channel files
+    (USEROPS_OUTBOX), one `dt=YYYY-MM-DD` folder per day; the BI serving copy (USEROPS_SERVING)."""
 
     path: str
 
@@ -44,4 +45,5 @@ def build_resources(settings: Settings | None = None) -> dict:
         "dbt": DbtCliResource(project_dir=dbt_project),
         "reports": OutputFolder(path=str(settings.reports)),
         "outbox": OutputFolder(path=str(settings.outbox)),
+        "serving": OutputFolder(path=str(settings.serving)),
     }

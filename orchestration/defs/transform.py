@@ -40,3 +40,11 @@ dbt_before_identity = dbt_build("dbt_before_identity", select=BEFORE_IDENTITY)
 dbt_after_identity = dbt_build("dbt_after_identity", exclude=f"{BEFORE_IDENTITY} {AFTER_PURCHASE_MODEL}")
 dbt_after_purchase_model = dbt_build("dbt_after_purchase_model", select=AFTER_PURCHASE_MODEL)
 dbt_models = [dbt_before_identity, dbt_after_identity, dbt_after_purchase_model]
+
+
+def model_key(name: str) -> dg.AssetKey:
+    """The asset key of a dbt model or seed, whichever of the three builds holds it."""
+    keys = {key.path[-1]: key for build in dbt_models for key in build.keys}
+    if name not in keys:
+        raise KeyError(f"no dbt model or seed named {name!r} in the manifest")
+    return keys[name]

@@ -1,8 +1,11 @@
 """Charts people would rather look at than tables, drawn with matplotlib into PNG files: the
-nine-grid as a heatmap, the transition matrix between two days, retention curves per cohort.
+nine-grid as a heatmap, the transition matrix between two days, retention curves per cohort,
+churn-cycle rates, the lapse funnel and recall return rates by test group.
 
 Each function takes plain rows from the marts and a path, and writes one PNG. The PNGs carry no
-timestamp, so the same rows give the same bytes.
+timestamp, so the same rows give the same bytes. Labels are English and Chinese where a CJK font
+is installed (Debian: fonts-wqy-microhei or fonts-noto-cjk), English only otherwise, so a
+machine without one never draws empty boxes.
 """
 
 from __future__ import annotations
@@ -16,9 +19,31 @@ matplotlib.use("Agg")          # files only, no screen
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
 
 LEVELS = ("low", "mid", "high")
+LEVELS_ZH = {"low": "低", "mid": "中", "high": "高"}
 _PNG = {"Software": None}      # no version or date in the file
+# Font files of common CJK packages; added explicitly because matplotlib's font cache may predate them.
+_CJK_FONT_FILES = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+                   "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+
+
+def _cjk_font() -> str | None:
+    for path in _CJK_FONT_FILES:
+        if Path(path).exists():
+            font_manager.fontManager.addfont(path)
+            return font_manager.FontProperties(fname=path).get_name()
+    return None
+
+
+CJK_FONT = _cjk_font()
+if CJK_FONT:
+    plt.rcParams["font.family"] = ["DejaVu Sans", CJK_FONT]      # Latin from DejaVu, CJK glyphs fall back
+
+
+def bilingual(english: str, chinese: str, sep: str = " ") -> str:
+    return f"{english}{sep}{chinese}" if CJK_FONT else english
 
 
 def cell_of(value_index: int, engagement_index: int) -> int:
@@ -38,11 +63,11 @@ def nine_grid_heatmap(users: Mapping[int, int], path: Path, title: str) -> Path:
             value = 2 - row
             count = int(grid[row, col])
             dark = count > grid.max() * 0.6
-            ax.text(col, row, f"cell {cell_of(value, col)}\n{count:,}\n{count / total:.1%}", ha="center",
-                    va="center", color="white" if dark else "black", fontsize=11)
-    ax.set_xticks(range(3), [f"{level} engagement" for level in LEVELS])
-    ax.set_yticks(range(3), [f"{level} value" for level in reversed(LEVELS)])
-    ax.set_title(f"{title} — {total:,} users")
+            ax.text(col, row, f"{bilingual('cell', '格')} {cell_of(value, col)}\n{count:,}\n{count / total:.1%}",
+                    ha="center", va="center", color="white" if dark else "black", fontsize=11)
+    ax.set_xticks(range(3), [bilingual(f"{level} engagement", f"{LEVELS_ZH[level]}活跃", "\n") for level in LEVELS])
+    ax.set_yticks(range(3), [bilingual(f"{level} value", f"{LEVELS_ZH[level]}价值") for level in reversed(LEVELS)])
+    ax.set_title(f"{title} — {total:,} {bilingual('users', '人')}")
     return _save(fig, path)
 
 
@@ -60,8 +85,8 @@ def transition_matrix(moves: Iterable[tuple[int, int, int]], path: Path, title: 
                         color="white" if matrix[i, j] > matrix.max() * 0.3 else "black")
     ax.set_xticks(range(9), [str(c) for c in range(1, 10)])
     ax.set_yticks(range(9), [str(c) for c in range(1, 10)])
-    ax.set_xlabel("to cell")
-    ax.set_ylabel("from cell")
+    ax.set_xlabel(bilingual("to cell", "迁入格"))
+    ax.set_ylabel(bilingual("from cell", "迁出格"))
     ax.set_title(f"{title} — {int(matrix.sum()):,} users, {int(matrix.sum() - np.trace(matrix)):,} moved")
     return _save(fig, path)
 
@@ -75,8 +100,8 @@ def retention_curves(points: Iterable[tuple[str, int, float]], path: Path, title
     for cohort, line in sorted(curves.items()):
         days, rates = zip(*sorted(line))
         ax.plot(days, rates, marker=".", label=cohort)
-    ax.set_xlabel("days after registration")
-    ax.set_ylabel("retained (key behaviour that day)")
+    ax.set_xlabel(bilingual("days after registration", "注册后天数"))
+    ax.set_ylabel(bilingual("retained (key behaviour that day)", "留存率"))
     ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
@@ -84,6 +109,59 @@ def retention_curves(points: Iterable[tuple[str, int, float]], path: Path, title
         ax.legend(title="cohort", fontsize=8)
     else:
         ax.text(0.5, 0.5, "no cohort has been followed for a full day yet", ha="center", transform=ax.transAxes)
+    ax.set_title(title)
+    return _save(fig, path)
+
+
+def churn_cycle_rates(rates: Iterable[tuple[str, float, float]], path: Path, title: str) -> Path:
+    """Per churn cycle: the latest closed cohort's churn rate and the average over all closed cohorts."""
+    rows = list(rates)
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    if rows:
+        names = [r[0] for r in rows]
+        x = np.arange(len(rows))
+        ax.bar(x - 0.2, [float(r[1]) for r in rows], 0.4, label=bilingual("latest cohort", "最近一期"), color="#d95f02")
+        ax.bar(x + 0.2, [float(r[2]) for r in rows], 0.4, label=bilingual("all cohorts", "全部平均"), color="#7570b3")
+        ax.set_xticks(x, names, rotation=20)
+        ax.legend(fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no cohort window has closed yet", ha="center", transform=ax.transAxes)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_ylabel(bilingual("churn rate", "流失率"))
+    ax.set_title(title)
+    return _save(fig, path)
+
+
+def lapse_funnel(stages: Iterable[tuple[str, int]], path: Path, title: str) -> Path:
+    """Members by how long they have been quiet: not lapsed, then short, mid and long lapse."""
+    rows = list(stages)
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    labels = [r[0] for r in rows]
+    counts = [int(r[1]) for r in rows]
+    bars = ax.barh(range(len(rows)), counts, color=["#1b9e77", "#e6ab02", "#d95f02", "#7570b3"][: len(rows)])
+    ax.set_yticks(range(len(rows)), labels)
+    ax.invert_yaxis()
+    for bar, count in zip(bars, counts):
+        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {count:,}", va="center", fontsize=9)
+    ax.set_xlabel(bilingual("members", "会员数"))
+    ax.set_title(title)
+    return _save(fig, path)
+
+
+def recall_return_rates(rows: Iterable[tuple[str, float, float | None]], path: Path, title: str) -> Path:
+    """Per campaign: return rate of the treatment group beside the control group's."""
+    rows = list(rows)
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    if rows:
+        x = np.arange(len(rows))
+        ax.bar(x - 0.2, [float(r[1] or 0) for r in rows], 0.4, label=bilingual("treatment", "实验组"), color="#1b9e77")
+        ax.bar(x + 0.2, [float(r[2] or 0) for r in rows], 0.4, label=bilingual("control", "对照组"), color="#999999")
+        ax.set_xticks(x, [r[0] for r in rows], rotation=20, ha="right", fontsize=8)
+        ax.legend(fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no campaign with outcomes yet", ha="center", transform=ax.transAxes)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_ylabel(bilingual("returned", "回流率"))
     ax.set_title(title)
     return _save(fig, path)
 

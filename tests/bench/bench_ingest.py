@@ -51,7 +51,8 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "USEROPS_LANDING": str(work / "landing"), "USEROPS_WAREHOUSE": str(work / "warehouse.duckdb"),
            "DAGSTER_HOME": str(work / "dagster_home"), "USEROPS_START_DATE": args.start.isoformat(),
-           "USEROPS_OUTBOX": str(work / "outbox"), "USEROPS_REPORTS": str(work / "reports")}
+           "USEROPS_OUTBOX": str(work / "outbox"), "USEROPS_REPORTS": str(work / "reports"),
+           "USEROPS_SERVING": str(work / "serving")}
     last = args.start + timedelta(days=args.days)
     report: dict[str, object] = {"persons": args.persons, "history_days": args.days, "workdir": str(work)}
 

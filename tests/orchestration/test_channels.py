@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from orchestration.lib.channels import Contact, PreSendError, Template, push, render, sms, wecom
+from orchestration.lib.channels import Contact, PreSendError, Template, push, render, sms, wechat, wecom
 from orchestration.lib.outbox import DayOutbox, OutboxError, read_manifest, verify
 
 SMS = Template("t", "sms", "好久不见，送您${offer}，点击 ${link} 领取，拒收请回复R", "SMS_1")
@@ -63,6 +63,31 @@ def test_push_and_wecom_split_at_their_limits(tmp_path):
     tasks = {json.loads(p.read_text())["sender"]: json.loads(p.read_text()) for p in outbox.scratch.rglob("wecom/*/*.json")}
     assert {k: len(v["external_userid"]) for k, v in tasks.items()} == {"zhang": 3, "li": 2}
     assert "&t=" not in tasks["li"]["text"]["content"]                       # a shared text has no personal token
+
+
+def test_fcm_tokens_go_to_multicasts_of_at_most_500(tmp_path):
+    outbox = DayOutbox(tmp_path, "2026-10-31")
+    fcm = [replace(c, address=f"f{i:010d}:APA91b" + "x" * 140) for i, c in enumerate(contacts(1200, kind="registration_id"))]
+    jpush_ids = contacts(3, kind="registration_id")
+    summary = push.write(outbox, "c-20261031", fcm + jpush_ids, Template("t", "push", "送您${offer}", None), 1000)
+    multicasts = [json.loads(p.read_text()) for p in sorted(outbox.scratch.rglob("fcm_*.json"))]
+    assert [len(m["tokens"]) for m in multicasts] == [500, 500, 200]
+    assert multicasts[0]["notification"]["body"] == "送您10元券"
+    assert sorted(t for m in multicasts for t in m["tokens"]) == sorted(c.address for c in fcm)
+    jpush = [json.loads(p.read_text()) for p in outbox.scratch.rglob("jpush_*.json")]
+    assert [r["audience"]["registration_id"] for r in jpush] == [[c.address for c in jpush_ids]]
+    assert summary == {"messages": 1203, "requests": 4}
+
+
+def test_wechat_thing_field_over_20_characters_fails_before_writing(tmp_path):
+    outbox = DayOutbox(tmp_path, "2026-10-31")
+    template = Template("t", "wechat", "${offer}，点此领取", "TPL_1")
+    wechat.write(outbox, "c-20261031", contacts(2, kind="openid"), template)          # 10元券，点此领取: 9 characters
+    line = json.loads((outbox.scratch / "wechat" / "c-20261031.jsonl").read_text().splitlines()[0])
+    assert line["data"]["thing1"]["value"] == "10元券，点此领取" and line["template_id"] == "TPL_1"
+    long_offer = [replace(c, offer_text="全场满两百减一百再送精美礼品一份限时三天") for c in contacts(1, kind="openid")]
+    with pytest.raises(PreSendError, match="over 20 characters"):
+        wechat.write(DayOutbox(tmp_path / "other", "2026-10-31"), "c-20261031", long_offer, template)
 
 
 def test_the_day_appears_complete_with_its_manifest_or_not_at_all(tmp_path):

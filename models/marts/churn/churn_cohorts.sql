@@ -21,7 +21,6 @@ key_behaviour_days as (
 windows as (
     select
         c.cycle,
-        c.cycle_zh,
         m.cohort_type,
         m.cohort_start,
         m.cohort_end,
@@ -34,7 +33,7 @@ windows as (
         end as date) as window_end
     from members m
     join {{ ref('churn_cycles') }} c on c.cohort_type = m.cohort_type
-    group by c.cycle, c.cycle_zh, c.window_unit, c.window_length, m.cohort_type, m.cohort_start, m.cohort_end
+    group by c.cycle, c.window_unit, c.window_length, m.cohort_type, m.cohort_start, m.cohort_end
 ),
 
 closed as (
@@ -58,7 +57,6 @@ select
     w.cohort_start,
     w.cohort_end,
     w.cycle,
-    w.cycle_zh,
     w.window_start,
     w.window_end,
     w.cohort_size,

@@ -17,8 +17,7 @@ lapsed as (
         coalesce(s.last_key_behaviour_on, s.registered_on) as quiet_since,
         {{ dbt.datediff('coalesce(s.last_key_behaviour_on, s.registered_on)', 's.snapshot_date', 'day') }}
             as days_since_key_behaviour,
-        l.lapse_stage,
-        l.lapse_stage_zh
+        l.lapse_stage
     from snapshots s
     join {{ ref('lapse_stages') }} l
         on {{ dbt.datediff('coalesce(s.last_key_behaviour_on, s.registered_on)', 's.snapshot_date', 'day') }}
@@ -59,7 +58,6 @@ select
     a.as_of_date,
     a.person_id,
     a.lapse_stage,
-    a.lapse_stage_zh,
     a.days_since_key_behaviour,
     coalesce(p.has_purchased, 0) = 1 as has_purchased,
     c.category as top_category_before_lapse

@@ -20,7 +20,6 @@ select
     c.cell,
     c.value_level,
     c.engagement_level,
-    c.cell_label_zh,
     coalesce(n.users, 0) as users,
     cast(coalesce(n.users, 0) as double) / d.population as share
 from days d

@@ -216,7 +216,6 @@ select
     l.rfm_frequency_score,
     l.rfm_monetary_score,
     l.rfm_segment,
-    l.rfm_segment_zh,
     vb.aov_band,
     fb.frequency_band,
     l.interaction_index,

@@ -159,7 +159,6 @@ select
     f.rfm_frequency_score,
     f.rfm_monetary_score,
     g.rfm_segment,
-    g.rfm_segment_zh,
     round(t.interaction_index, 4) as interaction_index,
     -- The nine-grid's axes: net revenue of the look-back and the interaction index against the
     -- fixed thresholds of the nine_grid_thresholds seed ([min_value, max_value), empty = open).

@@ -1,0 +1,145 @@
+"""The BI serving copy and the daily report on the sample run: what BI may read and nothing else,
+labels beside keys, Parquet folders, read-only and sandboxed connections, no clear contact data,
+the report's page in headless Chromium."""
+
+import csv
+import re
+
+import duckdb
+import pyarrow.dataset as ds
+import pytest
+
+from orchestration.dbt_project import dbt_project
+from orchestration.lib.serving import bi_tables, read_only_connection
+from tests.browser import dump_dom, non_blank_share, screenshot
+from tests.conftest import REPO_ROOT
+from tests.test_bi_safety import leaks
+
+DAY = "2026-08-14"
+
+
+@pytest.fixture(scope="module")
+def serving(pipeline_run):
+    assert pipeline_run["result"].returncode == 0, pipeline_run["result"].stderr[-3000:]
+    folder = pipeline_run["tmp"] / "serving"
+    conn = read_only_connection(folder / "serving.duckdb")
+    yield {"folder": folder, "conn": conn, "warehouse": pipeline_run["warehouse"],
+           "report": pipeline_run["tmp"] / "reports" / f"dt={DAY}"}
+    conn.close()
+
+
+def test_the_serving_file_holds_the_bi_facing_marts_only(serving):
+    tables = {(s, t) for s, t in serving["conn"].execute(
+        "select table_schema, table_name from information_schema.tables").fetchall()}
+    expected = {(t.schema, t.name) for t in bi_tables(dbt_project.manifest_path)}
+    assert tables == expected
+    names = {t for _, t in tables}
+    assert {"user_profile", "nine_grid_summary", "churn_cohorts", "recall_outcomes"} <= names
+    assert not names & {"identity_map", "identity_junk", "contact_log"}
+    assert not any(s in ("raw", "staging", "intermediate") or "dbt_test__audit" in s or "quarantine" in t for s, t in tables)
+    assert not (serving["folder"] / "serving.duckdb.wal").exists()
+    assert not [p for p in serving["folder"].iterdir() if p.name.startswith(".")]        # no scratch left
+    with duckdb.connect(str(serving["warehouse"]), read_only=True) as working:
+        for schema, table in tables:
+            rows = working.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
+            assert serving["conn"].execute(f"select count(*) from {schema}.{table}").fetchone()[0] == rows, table
+
+
+def test_chinese_labels_sit_beside_the_english_keys(serving):
+    conn = serving["conn"]
+    columns = [c for (c,) in conn.execute("select column_name from information_schema.columns where table_name = "
+                                          "'user_profile' order by ordinal_position").fetchall()]
+    assert columns[columns.index("lifecycle_stage") + 1] == "lifecycle_stage_zh"
+    pairs = dict(conn.execute("select distinct lifecycle_stage, lifecycle_stage_zh from marts.user_profile").fetchall())
+    assert pairs["new"] == "新用户"
+    assert conn.execute("select distinct cell_zh from marts.nine_grid_summary where cell = 9").fetchone()[0] == "高价值高活跃"
+    # Every labelled column of every table carries the seed's label for its key, and every key has one.
+    seed = {(r["label_set"], r["value"]): r["label_zh"]
+            for r in csv.DictReader((REPO_ROOT / "seeds" / "display_labels.csv").open(encoding="utf-8"))}
+    labelled = conn.execute("select table_schema, table_name, column_name from information_schema.columns "
+                            "where column_name like '%\\_zh' escape '\\'").fetchall()
+    assert {"rfm_segment_zh", "lapse_stage_zh", "cycle_zh", "from_cell_zh", "channel_zh", "test_group_zh"} <= {
+        c for _, _, c in labelled}
+    for schema, table, column in labelled:
+        key = column.removesuffix("_zh")
+        sets = {s for s, _ in seed}
+        label_set = key if key in sets else key.removeprefix("from_").removeprefix("to_")
+        for value, label in conn.execute(f'select distinct cast("{key}" as varchar), "{column}" from {schema}.{table} '
+                                         f'where "{key}" is not null').fetchall():
+            assert label == seed[(label_set, value)], (table, column, value, label)
+
+
+def test_parquet_exports_match_partitioned_by_day(serving):
+    parquet = serving["folder"] / "parquet"
+    tables = bi_tables(dbt_project.manifest_path)
+    assert {p.name for p in parquet.iterdir()} == {t.name for t in tables}
+    for table in tables:
+        dataset = ds.dataset(parquet / table.name, format="parquet", partitioning="hive" if table.partition_by else None)
+        rows = serving["conn"].execute(f"select count(*) from {table.schema}.{table.name}").fetchone()[0]
+        assert dataset.count_rows() == rows, table.name
+    days = sorted(p.name for p in (parquet / "nine_grid_summary").iterdir())
+    assert days[0] == "snapshot_date=2026-08-01" and days[-1] == f"snapshot_date={DAY}" and len(days) == 14
+    assert "lifecycle_stage_zh" in ds.dataset(parquet / "user_profile").schema.names
+
+
+def test_a_bi_connection_can_neither_write_nor_read_other_files(serving):
+    with pytest.raises(duckdb.Error):
+        serving["conn"].execute("delete from marts.user_profile")
+    with pytest.raises(duckdb.Error):
+        serving["conn"].execute("select * from read_csv('/etc/passwd')")
+
+
+def test_no_clear_phone_or_email_anywhere_bi_or_staff_can_read(serving):
+    conn, scanned = serving["conn"], 0
+    for schema, table, column in conn.execute("select table_schema, table_name, column_name from information_schema.columns "
+                                              "where data_type = 'VARCHAR'").fetchall():
+        values = [v for (v,) in conn.execute(f'select distinct "{column}" from {schema}.{table} where "{column}" is not null').fetchall()]
+        found = [v for v in values if leaks(v)]
+        assert not found, f"serving {schema}.{table}.{column}: {found[:3]}"
+        scanned += len(values)
+    assert scanned > 1000
+    for folder in serving["folder"].joinpath("parquet").iterdir():
+        table = ds.dataset(folder, format="parquet", partitioning="hive").to_table()
+        for name in table.column_names:
+            if table.schema.field(name).type == "string":
+                found = [v for v in set(table.column(name).to_pylist()) if v is not None and leaks(v)]
+                assert not found, f"parquet {folder.name}.{name}: {found[:3]}"
+    page = (serving["report"] / "report.html").read_text(encoding="utf-8")
+    text = re.sub(r'src="data:image/png;base64,[^"]+"', "", page)
+    assert not leaks(text)
+
+
+def test_the_report_is_one_page_with_its_charts_and_sections(serving):
+    folder = serving["report"]
+    assert sorted(p.name for p in folder.iterdir()) == sorted([
+        "report.html", "nine_grid.png", "nine_grid_transitions.png", "retention_curves.png", "churn_cycles.png",
+        "lapse_funnel.png", "recall_return_rates.png"])
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert page.count('<img class="chart"') == 6 and page.count("data:image/png;base64,") == 6
+    for heading in ("九宫格 · Nine-grid", "留存 · Retention", "流失周期 · Churn cycles", "流失分层 · Lapse funnel",
+                    "召回 · Recall", "数据质量 · Data quality"):
+        assert heading in page
+    assert "http://" not in page and "https://" not in page and "<script" not in page       # opens offline
+    assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_the_report_renders_in_headless_chromium(serving, tmp_path):
+    page = serving["report"] / "report.html"
+    dom = dump_dom(page.as_uri(), tmp_path)
+    assert dom.count("<img") == 6 and dom.count("<section") == 7 and "用户运营日报" in dom
+    shot = screenshot(page.as_uri(), tmp_path / "report.png", tmp_path, size=(1200, 2400))
+    assert non_blank_share(shot) > 0.05           # charts drawn, not an empty white page
+
+
+def test_the_report_links_from_the_runs_metadata(pipeline_run, monkeypatch):
+    import dagster as dg
+
+    monkeypatch.setenv("DAGSTER_HOME", pipeline_run["env"]["DAGSTER_HOME"])
+    with dg.DagsterInstance.get() as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey(["reports", "daily_report"]))
+        serving_event = instance.get_latest_materialization_event(dg.AssetKey(["serving", "bi_copy"]))
+    metadata = event.asset_materialization.metadata
+    assert metadata["report"].value.endswith(f"dt%3D{DAY}/report.html")                  # a file:// link
+    assert metadata["report_path"].value.endswith(f"dt={DAY}/report.html")
+    assert "| cell | users |" in metadata["nine_grid"].value
+    assert serving_event.asset_materialization.metadata["tables"].value == len(bi_tables(dbt_project.manifest_path))
