@@ -22,6 +22,13 @@ def test_assets_and_checks_present():
     for source in SOURCES:
         assert {f"raw/{source}:files_readable", f"raw/{source}:quarantine_rate"} <= checks
     assert "staging/stg_online__events:unique_stg_online__events_event_id" in checks
+    # dbt tests read as sentences in the UI.
+    def described(key):
+        asset, name = key.rsplit(":", 1)
+        return graph.get_check_spec(dg.AssetCheckKey(dg.AssetKey(asset.split("/")), name)).description
+
+    assert described("staging/stg_online__events:unique_stg_online__events_event_id") == "event_id has no duplicates"
+    assert described("marts/identity_map:assert_no_oversized_person").startswith("No person holds more identifiers")
 
 
 def test_dbt_sources_are_the_ingestion_assets():

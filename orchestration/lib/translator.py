@@ -14,6 +14,29 @@ STAGING_STAGES = {"reference": "profile"}
 SOURCE_STAGES = {"raw": "ingest", "reference": "profile"}
 
 
+# What each kind of dbt test checks, said so a staff member reading the UI understands it.
+TEST_PHRASES = {
+    "not_null": "{column} is never empty",
+    "unique": "{column} has no duplicates",
+    "accepted_values": "{column} only takes the values {values}",
+    "relationships": "every {column} exists in {to}",
+}
+
+
+def plain_words(test: Mapping[str, Any]) -> str:
+    """A dbt test's description if it has one, else a sentence from its kind and arguments."""
+    if (test.get("description") or "").strip():
+        return test["description"].strip()
+    metadata = test.get("test_metadata") or {}
+    kwargs = metadata.get("kwargs") or {}
+    phrase = TEST_PHRASES.get(metadata.get("name", ""))
+    if phrase:
+        to = str(kwargs.get("to", "")).removeprefix("ref('").removesuffix("')")
+        return phrase.format(column=kwargs.get("column_name", "the row"), to=to,
+                             values=", ".join(str(v) for v in kwargs.get("values", [])))
+    return test["name"].removeprefix("assert_").replace("_", " ").capitalize()
+
+
 class UseropsTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         group = super().get_group_name(dbt_resource_props)     # `meta: {dagster: {group: …}}` wins (seeds set it)
@@ -29,6 +52,10 @@ class UseropsTranslator(DagsterDbtTranslator):
         if layer == "staging":
             return "ingest" if folder in LANDING_SOURCES else STAGING_STAGES.get(folder, folder)
         return folder                                          # intermediate/<stage>, marts/<stage>
+
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        return spec._replace(description=plain_words(manifest["nodes"][unique_id])) if spec else None
 
     def get_owners(self, dbt_resource_props: Mapping[str, Any]):
         owners = (dbt_resource_props.get("meta") or {}).get("owners")
