@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from orchestration.lib.channels import Contact, PreSendError, Template, push, render, sms, wechat, wecom
+from orchestration.lib.channels import Contact, PreSendError, Template, call, push, render, sms, wechat, wecom
 from orchestration.lib.outbox import DayOutbox, OutboxError, read_manifest, verify
 
 SMS = Template("t", "sms", "好久不见，送您${offer}，点击 ${link} 领取，拒收请回复R", "SMS_1")
@@ -144,3 +144,14 @@ def test_ad_files_hash_each_platforms_way_and_hold_no_clear_identifier(tmp_path)
     rows = (outbox.scratch / "email" / "c-20261031.csv").read_text(encoding="utf-8").splitlines()
     assert rows[0].startswith("Email Address,") and rows[1].startswith("a@b.cn,'=1+1,")
     assert "https://m.example.com/r/unsubscribe?t=bb" in rows[1]
+
+
+def test_calls_as_a_csv_and_aiccs_number_lists_of_at_most_1000(tmp_path):
+    outbox = DayOutbox(tmp_path, "2026-10-31")
+    summary = call.write(outbox, "c-20261031", contacts(2500, hour=15), 20)
+    lists = [json.loads(p.read_text()) for p in sorted(outbox.scratch.rglob("aiccs_*.json"))]
+    assert [len(numbers) for numbers in lists] == [1000, 1000, 500] and summary["requests"] == 3
+    assert lists[0][0] == {"calleeNumber": "13800000000", "outId": f"c-20261031:{0:016x}", "offer": "10元券"}
+    lines = (outbox.scratch / "call" / "c-20261031.csv").read_text().splitlines()
+    assert lines[0] == "calleeNumber,outId,offer,call_from,call_to" and len(lines) == 2501
+    assert lines[1].endswith("2026-10-31 15:00,2026-10-31 20:00")
