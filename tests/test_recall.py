@@ -177,7 +177,8 @@ def test_caps_over_several_days(recall):
 def test_region_rules_and_missing_identifiers_in_the_rules_order(recall, tmp_path):
     """What-if on a copy of 09-20's warehouse, re-running only the eligibility model: the short
     lapse rule reaches its persons by call only, calls cannot reach their province, A00 and A01 have
-    lost their phone, and a lower-priority rule offers call | sms to the same persons."""
+    lost their phone, and a lower-priority rule offers ads | call | sms to the same persons (ads
+    need an opt-in, which only A07 gave)."""
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(recall["tmp"] / "warehouse-0920.duckdb", warehouse)
     ids = recall["ids"]
@@ -187,11 +188,15 @@ def test_region_rules_and_missing_identifiers_in_the_rules_order(recall, tmp_pat
         conn.execute("update main.recall_rules set channels = 'call' where rule_id = 'lapsed_buyer_short'")
         conn.execute("""insert into main.recall_rules (rule_id, priority, description, lapse_stages, has_purchased,
                         channels, offer, template_id, min_days_between_contacts, allow_empty)
-                        select 'fallback', 15, 'test', 'short', true, 'call|sms', offer, template_id, 7, true
+                        select 'fallback', 15, 'test', 'short', true, 'ads|call|sms', offer, template_id, 7, true
                         from main.recall_rules where rule_id = 'lapsed_buyer_short'""")
         conn.execute("insert into main.channel_region_blocks values ('call', ?, 'test')", [province])
         conn.execute("""delete from marts.identity_map where identifier_type = 'phone'
                         and person_id in (?, ?)""", [ids["mA00"], ids["mA01"]])
+        conn.execute("""insert into staging.stg_consent__events (consent_id, event_time, channel, identifier_type,
+                        identifier_value, status, consent_source, arrived_on)
+                        values ('ads-in', timestamp '2026-09-10 10:00:00', 'ads', 'phone', ?, 'opt_in',
+                                'preference_center', date '2026-09-10')""", ["+86" + PHONES["A07"]])
     env = {**os.environ, "USEROPS_WAREHOUSE": str(warehouse)}
     dbt = Path(sys.executable).parent / "dbt"
     result = subprocess.run([str(dbt), "run", "--select", "int_recall_eligibility", "--target-path", str(tmp_path / "target"),
@@ -200,9 +205,11 @@ def test_region_rules_and_missing_identifiers_in_the_rules_order(recall, tmp_pat
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         rows = {(pid, rule): (exclusion, channel) for pid, rule, exclusion, channel in conn.execute(
             "select person_id, rule_id, exclusion, channel from intermediate.int_recall_eligibility").fetchall()}
-    # Calls cannot reach the province: the short rule has no channel left, the fallback rule takes SMS.
+    # Calls cannot reach the province: the short rule has no channel left; the fallback rule skips
+    # ads (no opt-in) and calls (region) and takes SMS — or ads for A07, who opted in to them.
     assert rows[(ids["mA05"], "lapsed_buyer_short")] == ("region", None)
     assert rows[(ids["mA05"], "fallback")] == (None, "sms")
+    assert rows[(ids["mA07"], "fallback")] == (None, "ads")
     # No phone: unreachable by either rule, and that reason comes first.
     for person in ("mA00", "mA01"):
         assert rows[(ids[person], "lapsed_buyer_short")] == ("no_usable_identifier", None)

@@ -24,7 +24,7 @@ CONTACT_LOG = "recall.contact_log"
 WRITERS = ("sms", "push", "wechat", "wecom", "call", "email", "ads")
 
 # Today's audience with what the writers need, and the consent and suppression state read again
-# now (int_recall_consent is a view over the consent events as they are at this moment).
+# now (int_recall_channel_consent is a view over the consent events as they are at this moment).
 AUDIENCE = """
 with audience as (
     select * from marts.recall_audience
@@ -35,10 +35,8 @@ select
     ad.address, ad.address_kind, ad.owner, ad.email,
     o.offer_text_zh as offer_text,
     case
-        when coalesce(c.has_opt_out, false) or coalesce(al.has_opt_out, false) or coalesce(pz.has_opt_out, false)
-            then 'opted_out_since_the_audience_was_built'
-        when ch.needs_opt_in and not (coalesce(c.has_opt_in, false) or coalesce(al.has_opt_in, false))
-            then 'no_opt_in'
+        when coalesce(cc.opted_out, false) then 'opted_out_since_the_audience_was_built'
+        when ch.needs_opt_in and not coalesce(cc.opted_in, false) then 'no_opt_in'
         when sp.person_id is not null then 'suppressed'
         when ad.address is null and ad.email is null then 'no_usable_identifier'
     end as recheck
@@ -55,9 +53,7 @@ left join (
     from intermediate.int_recall_addresses
     group by person_id, channel
 ) ad on ad.person_id = a.person_id and ad.channel = a.channel
-left join intermediate.int_recall_consent c on c.person_id = a.person_id and c.channel = a.channel
-left join intermediate.int_recall_consent al on al.person_id = a.person_id and al.channel = 'all'
-left join intermediate.int_recall_consent pz on pz.person_id = a.person_id and pz.channel = 'personalised'
+left join intermediate.int_recall_channel_consent cc on cc.person_id = a.person_id and cc.channel = a.channel
 left join intermediate.int_recall_suppressed_persons sp on sp.person_id = a.person_id
 order by a.campaign_id, a.channel, a.send_at, a.person_id
 """

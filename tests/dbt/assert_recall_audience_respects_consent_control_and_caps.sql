@@ -12,11 +12,8 @@ consent_breaks as (
     select a.person_id, 'consent' as broken_rule
     from audience a
     join {{ ref('recall_channels') }} ch on ch.channel = a.channel
-    left join {{ ref('int_recall_consent') }} c on c.person_id = a.person_id and c.channel = a.channel
-    left join {{ ref('int_recall_consent') }} al on al.person_id = a.person_id and al.channel = 'all'
-    left join {{ ref('int_recall_consent') }} pz on pz.person_id = a.person_id and pz.channel = 'personalised'
-    where coalesce(c.has_opt_out, false) or coalesce(al.has_opt_out, false) or coalesce(pz.has_opt_out, false)
-       or (ch.needs_opt_in and not (coalesce(c.has_opt_in, false) or coalesce(al.has_opt_in, false)))
+    left join {{ ref('int_recall_channel_consent') }} cc on cc.person_id = a.person_id and cc.channel = a.channel
+    where coalesce(cc.opted_out, false) or (ch.needs_opt_in and not coalesce(cc.opted_in, false))
 ),
 
 control_breaks as (

@@ -2,7 +2,8 @@
 
 -- Every person a recall rule targets today (the profile's as-of day), with the first reason they
 -- are excluded, checked in this order: no usable identifier on any of the rule's channels;
--- consent (a `personalised` opt-out, or every usable channel opted out / not opted in); a
+-- consent (every usable channel opted out — `all` and `personalised` opt-outs close every
+-- channel — or not opted in where the channel needs it; int_recall_channel_consent); a
 -- suppression list; the frequency caps across all channels (recall_settings, and the rule's
 -- own minimum gap); region rules; a higher-priority rule the person also matches. Eligible rows
 -- carry the first channel in the rule's preference order that passes every check.
@@ -54,16 +55,15 @@ channel_checks as (
         ch.channel,
         {{ dbt.position(dbt.concat(["'|'", "ch.channel", "'|'"]), dbt.concat(["'|'", "c.channels", "'|'"])) }} as preference,
         a.address is not null as usable,
-        (coalesce(co.has_opt_out, false) or coalesce(ca.has_opt_out, false)) as opted_out,
-        (coalesce(co.has_opt_in, false) or coalesce(ca.has_opt_in, false)) as opted_in,
+        coalesce(cc.opted_out, false) as opted_out,
+        coalesce(cc.opted_in, false) as opted_in,
         ch.needs_opt_in,
         rb.province is not null as region_blocked
     from candidates c
     join {{ ref('recall_channels') }} ch on {{ in_pipe_list('c.channels', 'ch.channel') }}
     left join (select distinct person_id, channel, address from {{ ref('int_recall_addresses') }}) a
         on a.person_id = c.person_id and a.channel = ch.channel
-    left join {{ ref('int_recall_consent') }} co on co.person_id = c.person_id and co.channel = ch.channel
-    left join {{ ref('int_recall_consent') }} ca on ca.person_id = c.person_id and ca.channel = 'all'
+    left join {{ ref('int_recall_channel_consent') }} cc on cc.person_id = c.person_id and cc.channel = ch.channel
     left join {{ ref('channel_region_blocks') }} rb on rb.channel = ch.channel and rb.province = c.province
 ),
 
@@ -77,11 +77,6 @@ channel_summary as (
                  then preference end) as chosen_preference
     from channel_checks
     group by person_id, rule_id
-),
-
-personalised as (
-    select distinct person_id from {{ ref('int_recall_consent') }}
-    where (channel = 'personalised' or channel = 'all') and has_opt_out
 ),
 
 suppressed as (
@@ -117,7 +112,7 @@ checked as (
         c.*,
         case
             when coalesce(cs.any_usable, 0) = 0 then 'no_usable_identifier'
-            when pz.person_id is not null or coalesce(cs.any_consented, 0) = 0 then 'no_consent'
+            when coalesce(cs.any_consented, 0) = 0 then 'no_consent'
             when sp.person_id is not null then 'suppressed'
             when cp.person_id is not null
               or g.last_contacted_on > cast({{ dbt.dateadd('day', '-c.min_days_between_contacts', 'c.campaign_date') }} as date)
@@ -127,7 +122,6 @@ checked as (
         cs.chosen_preference
     from candidates c
     left join channel_summary cs on cs.person_id = c.person_id and cs.rule_id = c.rule_id
-    left join personalised pz on pz.person_id = c.person_id
     left join suppressed sp on sp.person_id = c.person_id
     left join capped cp on cp.person_id = c.person_id
     left join rule_gaps g on g.person_id = c.person_id and g.rule_id = c.rule_id
