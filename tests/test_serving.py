@@ -10,6 +10,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from orchestration.dbt_project import dbt_project
+from orchestration.lib.outbox import read_manifest
 from orchestration.lib.serving import bi_tables, read_only_connection
 from tests.browser import dump_dom, non_blank_share, screenshot
 from tests.conftest import REPO_ROOT
@@ -142,4 +143,6 @@ def test_the_report_links_from_the_runs_metadata(pipeline_run, monkeypatch):
     assert metadata["report"].value.endswith(f"dt%3D{DAY}/report.html")                  # a file:// link
     assert metadata["report_path"].value.endswith(f"dt={DAY}/report.html")
     assert "| cell | users |" in metadata["nine_grid"].value
+    sent = read_manifest(pipeline_run["tmp"] / "outbox" / f"dt={DAY}")["channels"]
+    assert metadata["recall_cost_cny"].value == round(sum(v["cost"] for v in sent.values()), 2) > 0
     assert serving_event.asset_materialization.metadata["tables"].value == len(bi_tables(dbt_project.manifest_path))

@@ -15,6 +15,7 @@ from orchestration.defs.recall import recall_outbox
 from orchestration.defs.resources import OutputFolder
 from orchestration.defs.transform import model_key
 from orchestration.lib import charts
+from orchestration.lib.outbox import read_manifest
 from orchestration.lib.report import Section, render
 
 RETENTION_COHORTS = 8          # the last eight week cohorts, so the lines stay readable
@@ -42,8 +43,8 @@ def points(value) -> str:
                  "costs and lift against the control group, rows loaded and quarantined per source."),
     **{**DAILY_WAREHOUSE_ASSET, "kinds": {"python", "duckdb", "matplotlib", "html"}},
 )
-def daily_report(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
-                 reports: OutputFolder) -> dg.MaterializeResult:
+def daily_report(context: dg.AssetExecutionContext, warehouse: DuckDBResource, reports: OutputFolder,
+                 outbox: OutputFolder) -> dg.MaterializeResult:
     with warehouse.get_connection() as conn:
         day: date | None = conn.execute("select max(snapshot_date) from marts.nine_grid_summary").fetchone()[0]
         if day is None:
@@ -98,8 +99,8 @@ def daily_report(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
                    t.cost, t.cost_per_recalled_user, t.days_observed, t.is_final
             from marts.recall_outcomes t
             left join marts.recall_outcomes c on c.campaign_id = t.campaign_id and c.test_group = 'control'
-            where t.test_group = 'treatment'
-            order by t.campaign_id desc limit {OUTCOME_CAMPAIGNS}""")
+            where t.test_group = 'treatment' and t.days_observed > 0
+            order by t.campaign_date desc, t.campaign_id limit {OUTCOME_CAMPAIGNS}""")
         quality = q("""
             select source, count(*), count(*) filter (where status <> 'loaded'), sum(rows_read), sum(rows_loaded),
                    sum(rows_quarantined), sum(rows_quarantined) * 1.0 / nullif(sum(rows_read), 0)
@@ -109,6 +110,10 @@ def daily_report(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
                    sum(rows_quarantined) * 1.0 / nullif(sum(rows_read), 0)
             from raw.ingested_files where _dt > ? and _dt <= ? group by source order by source""",
                          day - timedelta(days=7), day)
+
+    # What the day's files hold and cost as written (SMS billed per segment), from the outbox manifest.
+    day_folder = outbox.root / f"dt={day.isoformat()}"
+    sent = read_manifest(day_folder)["channels"] if (day_folder / "manifest.json").exists() else {}
 
     # Written into a scratch folder and swapped in whole: the day's folder is complete or absent.
     final = reports.root / f"dt={day.isoformat()}"
@@ -152,13 +157,18 @@ def daily_report(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
         Section("Lapse funnel", "流失分层", [png["lapse_funnel"]],
                 [(["stage 阶段", "名称", "members 会员数"], [list(r) for r in funnel])]),
         Section("Recall", "召回", [png["recall_lift"]],
-                [(["campaign 活动", "channel 渠道", "名称", "treatment 实验组", "control 对照组", "cost CNY 成本"],
-                  [list(a) for a in audience]),
+                [(["campaign 活动", "channel 渠道", "名称", "treatment 实验组", "control 对照组",
+                   "cost per message CNY 单条成本合计"], [list(a) for a in audience]),
+                 (["channel 渠道", "messages 条数", "segments or requests 计费条数或请求数", "cost CNY 实际成本"],
+                  [[channel, int(v.get("messages", 0)), int(v.get("segments", v.get("requests", 0))), v.get("cost", 0.0)]
+                   for channel, v in sorted(sent.items())]),
                  (["campaign 活动", "users 人数", "returned 回流", "return rate 回流率", "control rate 对照组",
                    "lift 提升", "cost 成本", "cost per recalled 单人成本", "days observed 观察天数", "final 已结束"],
                   [[o[0], o[1], o[2], pct(o[3]), pct(o[4]), points(o[5]), o[6], o[7], o[8], "yes" if o[9] else "no"]
                    for o in outcomes])],
-                [f"Today's audiences ({day}), then measured outcomes of recent campaigns · 今日人群与近期活动效果."]),
+                [f"Today's audiences ({day}), the files written for them as the outbox manifest counts them (SMS is "
+                 "billed per 70/67-character segment), then the measured outcomes of earlier campaigns · "
+                 "今日人群、今日发送文件与成本、往期活动效果."]),
         Section("Data quality", "数据质量", [],
                 [(["source 来源", "files 文件", "failed 失败", "rows read 读取", "loaded 入库", "quarantined 隔离",
                    "quarantine rate 隔离率"], [[*r[:6], pct(r[6])] for r in quality]),
@@ -185,5 +195,5 @@ def daily_report(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
                                          f"|---|---|---|---|---|\n{table}"),
         "rows_quarantined": int(sum(r[5] or 0 for r in quality)),
         "recall_contacts": int(sum(a[3] for a in audience)),
-        "recall_cost_cny": round(float(sum(a[5] or 0 for a in audience)), 2),
+        "recall_cost_cny": round(float(sum(v.get("cost", 0) for v in sent.values())), 2),
     })
