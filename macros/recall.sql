@@ -6,13 +6,15 @@
 {%- endmacro %}
 
 {#- The contact log the channel writers append to (recall.contact_log), created empty before the
-    first dbt run so recall_audience can read it; the writers own its rows. -#}
+    first dbt run so recall_audience can read it; the writers own its rows. `cost` is what the
+    contact is billed (SMS: segments × price), added to logs created before it existed. -#}
 {% macro create_contact_log() -%}
     create schema if not exists recall;
     create table if not exists recall.contact_log (
         campaign_date date, campaign_id varchar, person_id varchar, rule_id varchar, channel varchar,
-        test_group varchar, send_at timestamp, outbox_file varchar, run_id varchar
-    )
+        test_group varchar, send_at timestamp, outbox_file varchar, run_id varchar, cost decimal(18, 4)
+    );
+    alter table recall.contact_log add column if not exists cost decimal(18, 4)
 {%- endmacro %}
 
 {#- Day of the week of a date, Monday 1 … Sunday 7 (engines spell it differently). -#}

@@ -76,7 +76,7 @@ def recall(tmp_path_factory):
                                 "where identifier_type = 'member_id'").fetchall())
         for person, day in (("N1", "2026-08-25"), ("N1", "2026-09-05"), ("N2", "2026-09-16"), ("N3", "2026-08-10")):
             conn.execute("insert into recall.contact_log values (?, ?, ?, 'lapsed_buyer_short', 'sms', 'treatment', ?, "
-                         "'sms/old.csv', 'old-run')", [day, f"lapsed_buyer_short-{day.replace('-', '')}", ids[f"m{person}"], day])
+                         "'sms/old.csv', 'old-run', 0.03)", [day, f"lapsed_buyer_short-{day.replace('-', '')}", ids[f"m{person}"], day])
     planted = _plant_returns(tmp / "landing", env, ids)
     nxt = run_cli(["run", "--date", "2026-09-21"], env)
     assert nxt.returncode == 0, nxt.stdout[-4000:] + nxt.stderr[-4000:]
@@ -291,8 +291,10 @@ def test_outcomes_measure_the_planted_lift(recall):
     control_rate = planted["control_returned"] / planted["control_users"]
     assert rows["control"][:2] == [planted["control_users"], planted["control_returned"]]
     assert float(lift) == pytest.approx(returned / users - control_rate, abs=1e-4)
-    sms_cost = recall["conn"].execute("""select sum(cost_per_message) from marts.recall_audience
-        where campaign_id = 'lapsed_buyer_short-20260920' and test_group = 'treatment'""").fetchone()[0]
-    assert float(cost) == pytest.approx(sms_cost, abs=0.01)
+    # The cost as billed: what the day's manifest says the files cost (SMS by segment; the only
+    # campaign of 09-20), which the contact log carries per contact.
+    sms_cost = sum(v["cost"] for v in read_manifest(recall["outbox"] / "dt=2026-09-20")["channels"].values())
+    segments = read_manifest(recall["outbox"] / "dt=2026-09-20")["channels"]["sms"]["segments"]
+    assert sms_cost == pytest.approx(segments * 0.03) and float(cost) == pytest.approx(sms_cost, abs=0.01)
     assert float(per_user) == pytest.approx(sms_cost / ((returned / users - control_rate) * users), abs=0.01)
     assert (observed, final) == (1, False)

@@ -124,6 +124,7 @@ def recall_outbox(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
 
     day_outbox = DayOutbox(outbox.root, day_text)
     summary: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    billed: dict[tuple[str, str], float] = {}           # (campaign, person) → what the contact costs
     try:
         for (campaign_id, rule_id, channel), group in treatment.groupby(["campaign_id", "rule_id", "channel"], sort=True):
             template = templates[(rules[rule_id][1], channel)]
@@ -146,6 +147,8 @@ def recall_outbox(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
             else:
                 result = call.write(day_outbox, campaign_id, contacts, window_end)
             result.setdefault("cost", round(result["messages"] * cost, 2))
+            by_person = result.pop("cost_by_person", None) or {c.person_id: cost for c in contacts}
+            billed.update({(campaign_id, person): amount for person, amount in by_person.items()})
             for key, value in result.items():
                 summary[channel][key] += value
         manifest = {
@@ -176,13 +179,15 @@ def recall_outbox(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
     log = rows[(rows.test_group == "control") | rows.recheck.isna()].copy()
     log["outbox_file"] = [files.get(c) if g == "treatment" else None for c, g in zip(log.campaign_id, log.test_group)]
     log["run_id"] = context.run.run_id
+    log["cost"] = [billed.get((c, p), 0.0) if g == "treatment" else 0.0
+                   for c, p, g in zip(log.campaign_id, log.person_id, log.test_group)]
     with warehouse.get_connection() as conn:
         conn.execute("create schema if not exists recall")
         conn.register("todays_contacts", log[["campaign_date", "campaign_id", "person_id", "rule_id", "channel",
-                                              "test_group", "send_at", "outbox_file", "run_id"]])
+                                              "test_group", "send_at", "outbox_file", "run_id", "cost"]])
         conn.execute("begin")
         conn.execute(f"delete from {CONTACT_LOG} where campaign_date = ?", [day])
-        conn.execute(f"insert into {CONTACT_LOG} select * from todays_contacts")
+        conn.execute(f"insert into {CONTACT_LOG} by name select * from todays_contacts")
         conn.execute("commit")
         conn.unregister("todays_contacts")
 

@@ -45,6 +45,8 @@ def test_sms_batches_hold_at_most_100_numbers_and_one_parameter_object_each(tmp_
         sizes.append(len(phones))
     assert sizes == [100, 100, 50]
     assert result["messages"] == 250 and result["cost"] == pytest.approx(result["segments"] * 0.03)
+    # Billed per person (the contact log's cost): each person's segments × price, adding up to the total.
+    assert len(result["cost_by_person"]) == 250 and sum(result["cost_by_person"].values()) == pytest.approx(result["cost"])
 
 
 def test_a_missing_template_variable_fails_the_campaign():

@@ -1,7 +1,8 @@
 -- Did it work? Per campaign and test group: persons, how many returned within
 -- recall_settings.return_window_days after the campaign day (a key behaviour, or a landing visit
 -- carrying the campaign id), their orders and net revenue in that window, the cost of the
--- messages, and for the treatment row the lift over control and the cost per recalled user
+-- messages as billed (the contact log's cost: SMS by segment; until the day's files are written,
+-- the channel's cost per message), and for the treatment row the lift over control and the cost per recalled user
 -- (cost / the users who returned because of the campaign: (treatment rate − control rate) ×
 -- treatment users). Rebuilt each run; a campaign is final once its window has passed.
 with settings as (
@@ -58,12 +59,13 @@ per_person as (
         a.rule_id,
         a.test_group,
         a.person_id,
-        a.cost_per_message,
+        case when a.test_group = 'treatment' then coalesce(l.cost, a.cost_per_message) else 0 end as cost,
         r.person_id is not null as returned,
         coalesce(o.orders, 0) as orders,
         coalesce(o.revenue, 0) as revenue
     from audience a
     left join returns r on r.campaign_id = a.campaign_id and r.person_id = a.person_id
+    left join {{ ref('stg_recall__contacts') }} l on l.campaign_id = a.campaign_id and l.person_id = a.person_id
     left join (
         select campaign_id, person_id, sum(case when net_amount > 0 then 1 else 0 end) as orders, sum(net_amount) as revenue
         from orders group by campaign_id, person_id
@@ -80,7 +82,7 @@ groups as (
         sum(case when returned then 1 else 0 end) as returned_users,
         sum(orders) as orders,
         cast(sum(revenue) as decimal(18, 2)) as revenue,
-        cast(sum(case when test_group = 'treatment' then cost_per_message else 0 end) as decimal(18, 2)) as cost
+        cast(sum(cost) as decimal(18, 2)) as cost
     from per_person
     group by campaign_id, campaign_date, rule_id, test_group
 ),

@@ -12,5 +12,6 @@ select
     test_group,
     send_at,
     outbox_file,
-    run_id
+    run_id,
+    cost
 from source

@@ -75,10 +75,13 @@ def write(outbox, campaign_id: str, contacts: list[Contact], template: Template,
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["phone", "content", "send_at", "campaign_id", "segments"])
     total_segments = 0
+    billed: dict[str, float] = {}
     for contact, text in messages:
         count = segments(text, sign_name)
         total_segments += count
+        billed[contact.person_id] = count * price_per_segment
         writer.writerow([national(contact.address), text, contact.send_at.strftime("%Y-%m-%d %H:%M:%S"),
                          campaign_id, count])
     outbox.write_text("sms", f"sms/{campaign_id}.csv", buffer.getvalue(), len(messages), [campaign_id])
-    return {"messages": len(messages), "segments": total_segments, "cost": round(total_segments * price_per_segment, 2)}
+    return {"messages": len(messages), "segments": total_segments, "cost": round(total_segments * price_per_segment, 2),
+            "cost_by_person": billed}
