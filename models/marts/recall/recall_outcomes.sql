@@ -1,8 +1,8 @@
 -- Did it work? Per campaign and test group: persons, how many returned within
 -- recall_settings.return_window_days after the campaign day (a key behaviour, or a landing visit
 -- carrying the campaign id), their orders and net revenue in that window, the cost of the
--- messages as billed (the contact log's cost: SMS by segment; until the day's files are written,
--- the channel's cost per message), and for the treatment row the lift over control and the cost per recalled user
+-- messages as billed (the contact log's cost: SMS by segment; for today's campaigns the channel's
+-- cost per message), and for the treatment row the lift over control and the cost per recalled user
 -- (cost / the users who returned because of the campaign: (treatment rate − control rate) ×
 -- treatment users). Rebuilt each run; a campaign is final once its window has passed.
 with settings as (
@@ -59,13 +59,22 @@ per_person as (
         a.rule_id,
         a.test_group,
         a.person_id,
-        case when a.test_group = 'treatment' then coalesce(l.cost, a.cost_per_message) else 0 end as cost,
+        -- Billed cost from the contact log for campaigns of earlier days (no row: dropped at the
+        -- writers' re-check, not sent); today's files are written after this model runs, so
+        -- today's campaigns show the channel's cost per message (a re-run of any day agrees).
+        case
+            when a.test_group <> 'treatment' then 0
+            when a.campaign_date < x.as_of_date then
+                case when l.person_id is null then 0 else coalesce(l.cost, a.cost_per_message) end
+            else a.cost_per_message
+        end as cost,
         r.person_id is not null as returned,
         coalesce(o.orders, 0) as orders,
         coalesce(o.revenue, 0) as revenue
     from audience a
     left join returns r on r.campaign_id = a.campaign_id and r.person_id = a.person_id
     left join {{ ref('stg_recall__contacts') }} l on l.campaign_id = a.campaign_id and l.person_id = a.person_id
+    cross join as_of x
     left join (
         select campaign_id, person_id, sum(case when net_amount > 0 then 1 else 0 end) as orders, sum(net_amount) as revenue
         from orders group by campaign_id, person_id
