@@ -84,6 +84,24 @@ def test_identity_stage_sits_between_the_two_dbt_builds():
 STAGES = {"ingest", "identity", "profile", "nine_grid", "churn", "recall", "serving"}
 
 
+def test_the_asset_graph_has_no_cycle():
+    """The UI refuses to draw a circular graph (e.g. the contact log written after the caps read it)."""
+    graph = defs.resolve_asset_graph()
+    state: dict = {}
+
+    def visit(key, path):
+        if state.get(key) == "done":
+            return
+        assert state.get(key) != "open", " → ".join(k.to_user_string() for k in [*path, key])
+        state[key] = "open"
+        for parent in graph.get(key).parent_keys:
+            visit(parent, [*path, key])
+        state[key] = "done"
+
+    for key in graph.get_all_asset_keys():
+        visit(key, [])
+
+
 def test_the_ui_groups_assets_by_stage_and_describes_each():
     graph = defs.resolve_asset_graph()
     groups: dict[str, set[str]] = {}

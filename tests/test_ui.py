@@ -48,6 +48,7 @@ def test_the_asset_graph_page_loads_with_our_groups(tmp_path):
         dom = dump_dom(url, tmp_path, wait_ms=30_000)
         missing = [group for group in STAGES if group not in dom]
         assert not missing, f"groups missing from the asset graph page: {missing}"
+        assert "cannot be displayed" not in dom and "circular" not in dom, "the UI could not draw the graph"
         shot = screenshot(url, tmp_path / "asset-graph.png", tmp_path, size=(1400, 900), wait_ms=30_000)
         assert non_blank_share(shot) > 0.02
     finally:

@@ -117,8 +117,9 @@ def person_registry(context: dg.AssetExecutionContext, warehouse: DuckDBResource
         severity=dg.AssetCheckSeverity.ERROR, metadata={"junk_identifiers_linked": junk_linked})
 
 
-# Tables the registry and the recall writers keep beside their own asset: shown in their stage's
-# group (dbt reads them as sources), written only by the asset they depend on.
+# Tables the registry and the recall writers keep beside their own asset, shown in their stage's
+# group (dbt reads them as sources). No edge from the writer: the contact log is both read by the
+# caps and written after them, and an edge would make the graph circular (the UI cannot draw it).
 person_merges_table = dg.AssetSpec(
-    ["identity", "person_merges"], deps=[REGISTRY_KEY], group_name="identity", owners=["team:data-platform"],
+    ["identity", "person_merges"], group_name="identity", owners=["team:data-platform"],
     description="Every merge of two existing persons (oldest id survives), written by identity/person_registry.")

@@ -209,6 +209,6 @@ def recall_outbox(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
 
 
 contact_log_table = dg.AssetSpec(
-    ["recall", "contact_log"], deps=[recall_outbox.key], group_name="recall", owners=["team:data-platform"],
+    ["recall", "contact_log"], group_name="recall", owners=["team:data-platform"],
     description=("Every recall contact written to a file, and every control-group holdout, per campaign day "
                  "(written by recall/outbox). The frequency caps read it."))
