@@ -115,21 +115,9 @@ def retention_curves(points: Iterable[tuple[str, int, float]], path: Path, title
 
 def churn_cycle_rates(rates: Iterable[tuple[str, float, float]], path: Path, title: str) -> Path:
     """Per churn cycle: the latest closed cohort's churn rate and the average over all closed cohorts."""
-    rows = list(rates)
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    if rows:
-        names = [r[0] for r in rows]
-        x = np.arange(len(rows))
-        ax.bar(x - 0.2, [float(r[1]) for r in rows], 0.4, label=bilingual("latest cohort", "最近一期"), color="#d95f02")
-        ax.bar(x + 0.2, [float(r[2]) for r in rows], 0.4, label=bilingual("all cohorts", "全部平均"), color="#7570b3")
-        ax.set_xticks(x, names, rotation=20)
-        ax.legend(fontsize=8)
-    else:
-        ax.text(0.5, 0.5, "no cohort window has closed yet", ha="center", transform=ax.transAxes)
-    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-    ax.set_ylabel(bilingual("churn rate", "流失率"))
-    ax.set_title(title)
-    return _save(fig, path)
+    return _paired_rates(rates, path, title, (bilingual("latest cohort", "最近一期"), "#d95f02"),
+                         (bilingual("all cohorts", "全部平均"), "#7570b3"), bilingual("churn rate", "流失率"),
+                         "no cohort window has closed yet")
 
 
 def lapse_funnel(stages: Iterable[tuple[str, int]], path: Path, title: str) -> Path:
@@ -150,18 +138,26 @@ def lapse_funnel(stages: Iterable[tuple[str, int]], path: Path, title: str) -> P
 
 def recall_return_rates(rows: Iterable[tuple[str, float, float | None]], path: Path, title: str) -> Path:
     """Per campaign: return rate of the treatment group beside the control group's."""
+    return _paired_rates(rows, path, title, (bilingual("treatment", "实验组"), "#1b9e77"),
+                         (bilingual("control", "对照组"), "#999999"), bilingual("returned", "回流率"),
+                         "no campaign with outcomes yet")
+
+
+def _paired_rates(rows: Iterable[tuple[str, float | None, float | None]], path: Path, title: str,
+                  left: tuple[str, str], right: tuple[str, str], ylabel: str, empty: str) -> Path:
+    """Two bars per name (rates as fractions; a missing rate draws as 0), or a note when there are none."""
     rows = list(rows)
     fig, ax = plt.subplots(figsize=(8, 4.5))
     if rows:
         x = np.arange(len(rows))
-        ax.bar(x - 0.2, [float(r[1] or 0) for r in rows], 0.4, label=bilingual("treatment", "实验组"), color="#1b9e77")
-        ax.bar(x + 0.2, [float(r[2] or 0) for r in rows], 0.4, label=bilingual("control", "对照组"), color="#999999")
+        for offset, column, (label, color) in ((-0.2, 1, left), (0.2, 2, right)):
+            ax.bar(x + offset, [float(r[column] or 0) for r in rows], 0.4, label=label, color=color)
         ax.set_xticks(x, [r[0] for r in rows], rotation=20, ha="right", fontsize=8)
         ax.legend(fontsize=8)
     else:
-        ax.text(0.5, 0.5, "no campaign with outcomes yet", ha="center", transform=ax.transAxes)
+        ax.text(0.5, 0.5, empty, ha="center", transform=ax.transAxes)
     ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-    ax.set_ylabel(bilingual("returned", "回流率"))
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
     return _save(fig, path)
 
