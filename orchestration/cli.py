@@ -81,8 +81,15 @@ def prepare_dbt_manifest() -> None:
 
 def run_pipeline(start: date, end: date) -> int:
     """Materialise every asset for arrival days start..end (inclusive) as one Dagster run."""
+    from orchestration.lib.run_days import unfinished_days
+
     settings = export_environment()
     check_dates(settings, start, end)
+    unfinished = unfinished_days(settings.warehouse, settings.landing, start)
+    if unfinished:       # a failed or never-run earlier day: its opt-outs must count before anyone is messaged
+        _say(f"earlier day(s) landed but never completed: {', '.join(map(str, unfinished))}; "
+             f"running {unfinished[0]} … {end} in this run")
+        start = unfinished[0]
     prepare_dagster_home(settings)
     prepare_dbt_manifest()
 

@@ -10,7 +10,7 @@ from orchestration.defs.reference import phone_regions
 from orchestration.defs.report import daily_report
 from orchestration.defs.resources import build_resources
 from orchestration.defs.schedules import all_assets_job, daily_schedule
-from orchestration.defs.serving import bi_copy
+from orchestration.defs.serving import bi_copy, completed_days
 from orchestration.defs.transform import dbt_models
 from orchestration.settings import export_environment
 
@@ -18,7 +18,7 @@ export_environment()      # absolute paths for the dbt subprocess
 
 defs = dg.Definitions(
     assets=[*ingest_assets, *dbt_models, identity_components, person_registry, phone_regions,
-            purchase_model, recall_outbox, daily_report, bi_copy, person_merges_table, contact_log_table],
+            purchase_model, recall_outbox, daily_report, bi_copy, completed_days, person_merges_table, contact_log_table],
     jobs=[all_assets_job],
     schedules=[daily_schedule],
     resources=build_resources(),

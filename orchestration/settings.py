@@ -18,6 +18,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+SEEDS_DIR = REPO_ROOT / "seeds"
 
 DEFAULTS = {
     "USEROPS_LANDING": "data/landing",

@@ -1,6 +1,6 @@
 """Smoke test of the code location: assets, checks, job, schedule, pools."""
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -46,7 +46,8 @@ def test_every_warehouse_writer_is_in_the_warehouse_pool():
         assert node.pool == "warehouse", f"{node.name} writes DuckDB outside the warehouse pool"
 
 
-def test_job_and_schedule():
+def test_job_and_schedule(tmp_path, monkeypatch):
+    monkeypatch.setenv("USEROPS_WAREHOUSE", str(tmp_path / "none.duckdb"))     # no unfinished day to catch up
     job = defs.resolve_job_def("daily_pipeline")
     assert job.partitions_def is not None
     schedule = defs.resolve_schedule_def("daily_pipeline_schedule")
@@ -54,7 +55,8 @@ def test_job_and_schedule():
     assert schedule.execution_timezone == "Asia/Shanghai"
     # A tick at 02:00 business time asks for the previous business day.
     context = dg.build_schedule_context(
-        scheduled_execution_time=datetime(2026, 11, 22, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+        scheduled_execution_time=datetime(2026, 11, 22, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
+        repository_def=defs.get_repository_def())
     requests = list(schedule.evaluate_tick(context).run_requests)
     assert [r.partition_key for r in requests] == ["2026-11-21"]
 
@@ -121,3 +123,38 @@ def test_the_ui_groups_assets_by_stage_and_describes_each():
     profile = graph.get(dg.AssetKey(["marts", "user_profile"]))
     columns = {c.name for c in profile.metadata["dagster/column_schema"].columns}
     assert {"person_id", "lifecycle_stage", "p_alive"} <= columns
+
+
+def test_a_day_is_done_only_after_every_other_asset():
+    graph = defs.resolve_asset_graph()
+    done = dg.AssetKey(["serving", "completed_days"])
+    upstream, frontier = set(), {done}
+    while frontier:
+        frontier = {p for k in frontier for p in graph.get(k).parent_keys} - upstream
+        upstream |= frontier
+    # Seeds (one-part keys) are built inside the dbt steps, which are upstream: a failed seed test fails its step.
+    others = {k for k in graph.get_all_asset_keys()
+              if k != done and graph.get(k).is_materializable and len(k.path) > 1}
+    assert others - upstream == set()
+
+
+def test_the_schedule_catches_up_a_day_that_never_completed(tmp_path, monkeypatch):
+    import duckdb
+
+    from orchestration.defs.schedules import scheduled_request
+    from orchestration.lib.run_days import record_completed
+    from orchestration.settings import Settings
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("USEROPS_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("USEROPS_LANDING", str(tmp_path / "landing"))
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute("create schema raw")
+        conn.execute("create table raw.ingested_files (source varchar, _dt date)")
+        conn.execute("insert into raw.ingested_files values ('online', '2026-11-19'), ('online', '2026-11-20')")
+        record_completed(conn, [date(2026, 11, 19)], "run-1")             # 11-20 failed
+    tick = datetime(2026, 11, 22, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    request = scheduled_request(Settings.from_env(), tick)
+    assert request.partition_key is None
+    assert (request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"]) == \
+        ("2026-11-20", "2026-11-21")

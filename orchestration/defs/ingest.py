@@ -3,8 +3,12 @@
 Each asset reads every file of its partitions, parses and normalises the rows, validates them
 with the source's Great Expectations suite and writes `raw.<source>` and
 `raw.quarantine_<source>` (keys `raw/<source>` match the dbt sources, so lineage joins).
-Two checks per source, evaluated in the same step: files that broke the contract (ERROR,
-blocking) and the share of quarantined rows (WARN / ERROR above the suite's thresholds).
+Checks per source, evaluated in the same step: files that broke the contract (ERROR, blocking),
+the share of quarantined rows (WARN / ERROR above the suite's thresholds), deliveries that need a
+look (ignored entries, renamed headers, empty exports, a day far below the trailing volume: WARN;
+an ignored file of a fail-closed source: ERROR), for consent and STOP replies refusals that name
+nobody (ERROR), and for sales amounts whose units changed (ERROR). `raw/landing_zone` accounts
+for what belongs to no source.
 """
 
 
@@ -17,8 +21,11 @@ from orchestration.defs.partitions import DAILY_WAREHOUSE_ASSET
 from orchestration.defs.resources import LandingZone
 from orchestration.lib import expectations
 from orchestration.lib.contract import SOURCES, SourceSpec
-from orchestration.lib.ingest import IngestTotals, ingest, plan_batches
-from orchestration.lib.raw_store import known_files, replace_window, table_rows
+from orchestration.lib.ingest import (
+    LEDGER_COLUMNS, IngestTotals, ignored_entries, ignored_ledger, ingest, plan_batches, unit_errors, volume_warnings,
+)
+from orchestration.lib.raw_store import daily_history, known_files, replace_unsorted, replace_window, table_rows
+from orchestration.lib.run_days import ensure_completed_days
 
 
 def window_days(context: dg.AssetExecutionContext) -> tuple[date, date, list[date]]:
@@ -34,22 +41,36 @@ def _markdown_table(rows: list[dict], columns: list[str]) -> str:
     return "\n".join(lines)
 
 
-def check_results(spec: SourceSpec, result: IngestTotals) -> list[dg.AssetCheckResult]:
+def _severity(name: str) -> dg.AssetCheckSeverity:
+    return dg.AssetCheckSeverity.ERROR if str(name).upper() == "ERROR" else dg.AssetCheckSeverity.WARN
+
+
+def _listed(lines: list[str]) -> dg.MetadataValue:
+    return dg.MetadataValue.md("\n".join(f"- {line}" for line in lines[:200]) or "none")
+
+
+def check_results(spec: SourceSpec, result: IngestTotals, history=((), ())) -> list[dg.AssetCheckResult]:
+    meta = expectations.load_suite_json(spec.name).get("meta", {})
     limits = expectations.quarantine_thresholds(spec.name)
     warn, error = limits.warn, limits.error
     rate = result.rows_quarantined / result.rows_read if result.rows_read else 0.0
     # A handful of rows on a quiet day can give any rate: it warns, it does not stop the run.
     fails = rate > error and result.rows_read >= limits.min_rows_for_error
     severity = dg.AssetCheckSeverity.ERROR if fails else dg.AssetCheckSeverity.WARN
-    return [
+    volume = meta.get("volume", {})
+    warnings = result.warnings + volume_warnings(spec, result, list(history[0]),
+                                                 float(volume.get("min_share_of_trailing_median", 0.2)),
+                                                 int(volume.get("min_days", 7)))
+    # Where people are concerned a file we did not read may hold a refusal: that stops the run.
+    ignored = [w for w in result.warnings if " ignored: " in w]
+    checks = [
         dg.AssetCheckResult(
             check_name="files_readable",
             passed=not result.failed_files,
             severity=dg.AssetCheckSeverity.ERROR,
             description=("Every file of the partition could be read and had the required columns."
                          if not result.failed_files else "; ".join(result.failed_files[:10])),
-            metadata={"failed_files": len(result.failed_files),
-                      "errors": dg.MetadataValue.md("\n".join(f"- {e}" for e in result.failed_files) or "none")},
+            metadata={"failed_files": len(result.failed_files), "errors": _listed(result.failed_files)},
         ),
         dg.AssetCheckResult(
             check_name="quarantine_rate",
@@ -61,7 +82,57 @@ def check_results(spec: SourceSpec, result: IngestTotals) -> list[dg.AssetCheckR
                       "min_rows_for_error": limits.min_rows_for_error,
                       "rows_quarantined": result.rows_quarantined, "rows_read": result.rows_read},
         ),
+        dg.AssetCheckResult(
+            check_name="deliveries_as_expected",
+            passed=not warnings,
+            severity=(dg.AssetCheckSeverity.ERROR if spec.fail_closed and ignored else dg.AssetCheckSeverity.WARN),
+            description=("Every entry of the source's folders was read, with the contract's headers and a usual volume."
+                         if not warnings else "; ".join(warnings[:10])),
+            metadata={"warnings": len(warnings), "details": _listed(warnings)},
+        ),
     ]
+    if spec.fail_closed:
+        checks.append(dg.AssetCheckResult(
+            check_name="unattributed_opt_outs",
+            passed=result.unattributed_opt_outs == 0,
+            severity=_severity(meta.get("unattributed_opt_out_severity", "ERROR")),
+            description=(f"{result.unattributed_opt_outs:,} quarantined row(s) may refuse messages but name no identifier "
+                         f"we can read (see raw.quarantine_{spec.name}); {result.fail_closed_rows:,} unreadable row(s) "
+                         "kept as opt-outs of the identifier they name."),
+            metadata={"unattributed_opt_outs": result.unattributed_opt_outs,
+                      "kept_as_opt_outs": result.fail_closed_rows},
+        ))
+    if "amount" in spec.decimals:
+        units = meta.get("amount_units", {})
+        errors = unit_errors(spec, result, list(history[1]), float(units.get("max_ratio_to_trailing_median", 50)),
+                             int(units.get("min_days", 7)))
+        checks.append(dg.AssetCheckResult(
+            check_name="amount_units",
+            passed=not errors,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description="; ".join(errors) or "Order amounts in line with the trailing median (yuan, not fen).",
+            metadata={"days_out_of_line": len(errors), "details": _listed(errors)},
+        ))
+    return checks
+
+
+def check_specs(spec: SourceSpec, key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+    specs = [
+        dg.AssetCheckSpec("files_readable", asset=key, blocking=True,
+                          description="Every delivered file is readable and has the required columns."),
+        dg.AssetCheckSpec("quarantine_rate", asset=key, blocking=True,
+                          description="Share of rows set aside in quarantine stays under the thresholds."),
+        dg.AssetCheckSpec("deliveries_as_expected", asset=key, blocking=True,
+                          description=("Nothing under the source's folder was ignored, headers matched the contract, "
+                                       "no day fell far below the trailing volume.")),
+    ]
+    if spec.fail_closed:
+        specs.append(dg.AssetCheckSpec("unattributed_opt_outs", asset=key, blocking=True,
+                                       description="Every possible refusal names an identifier we can read."))
+    if "amount" in spec.decimals:
+        specs.append(dg.AssetCheckSpec("amount_units", asset=key, blocking=True,
+                                       description="Order amounts did not jump ×100 against the trailing median."))
+    return specs
 
 
 def build_ingest_asset(spec: SourceSpec) -> dg.AssetsDefinition:
@@ -74,12 +145,7 @@ def build_ingest_asset(spec: SourceSpec) -> dg.AssetsDefinition:
                      f"contract and `expectations/{spec.name}.json`; good rows in `raw.{spec.name}`, rejected "
                      f"rows with a reason in `raw.quarantine_{spec.name}`."),
         **DAILY_WAREHOUSE_ASSET,
-        check_specs=[
-            dg.AssetCheckSpec("files_readable", asset=key, blocking=True,
-                              description="Every delivered file is readable and has the required columns."),
-            dg.AssetCheckSpec("quarantine_rate", asset=key, blocking=True,
-                              description="Share of rows set aside in quarantine stays under the thresholds."),
-        ],
+        check_specs=check_specs(spec, key),
     )
     def _ingest(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: DuckDBResource):
         start, end, days = window_days(context)
@@ -89,9 +155,10 @@ def build_ingest_asset(spec: SourceSpec) -> dg.AssetsDefinition:
                          f"{landing.root / spec.name}, in {len(batches)} batch(es)")
         with warehouse.get_connection() as conn:
             seen = known_files(conn, spec, start)
+            history = daily_history(conn, spec, start)
         totals = IngestTotals()
         for number, batch in enumerate(batches, start=1):
-            result = ingest(spec, landing.root, batch, landing.timezone, run_id, seen)
+            result = ingest(spec, landing.root, batch, landing.timezone, run_id, seen, undated=number == len(batches))
             with warehouse.get_connection() as conn:    # one transaction per batch of days
                 replace_window(conn, spec, result, batch[0], batch[-1] + timedelta(days=1), run_id)
             seen.update({f["sha256"]: f["file"] for f in result.files.to_dict(orient="records")
@@ -102,6 +169,8 @@ def build_ingest_asset(spec: SourceSpec) -> dg.AssetsDefinition:
                                  f"read {result.rows_read:,}, quarantined {len(result.quarantined):,}")
         with warehouse.get_connection() as conn:
             stored = table_rows(conn, f"raw.{spec.name}", start, end)
+        for line in totals.warnings:
+            context.log.warning(line)
         reasons = dict(sorted(totals.reasons.items()))
         context.log.info(f"{spec.name}: read {totals.rows_read:,}, loaded {totals.rows_loaded:,}, "
                          f"quarantined {totals.rows_quarantined:,} {reasons or ''}")
@@ -118,10 +187,42 @@ def build_ingest_asset(spec: SourceSpec) -> dg.AssetsDefinition:
                     totals.files[:200], ["_dt", "file", "status", "encoding", "rows_read", "rows_loaded",
                                          "rows_quarantined"])),
             },
-            check_results=check_results(spec, totals),
+            check_results=check_results(spec, totals, history),
         )
 
     return _ingest
 
 
-ingest_assets = [build_ingest_asset(spec) for spec in SOURCES.values()]
+LANDING_ZONE = dg.AssetKey(["raw", "landing_zone"])
+
+
+@dg.asset(
+    key=LANDING_ZONE,
+    group_name="ingest",
+    description=("What lies in the landing zone outside every source's folder (an unknown source folder, a stray "
+                 "file), recorded in `raw.ingested_files` as ignored, with why, so nothing delivered goes unseen."),
+    **DAILY_WAREHOUSE_ASSET,
+    check_specs=[dg.AssetCheckSpec("nothing_outside_the_sources", asset=LANDING_ZONE,
+                                   description="Every entry of the landing zone is a source folder.")],
+)
+def landing_zone(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: DuckDBResource):
+    import pandas as pd
+
+    start, end, days = window_days(context)
+    rows, warnings = ignored_ledger(None, ignored_entries(None, landing.root, days[-1]), landing.root, days[-1],
+                                    context.run.run_id)
+    files = pd.DataFrame(rows, columns=LEDGER_COLUMNS).assign(rows_loaded=0, rows_quarantined=0)
+    with warehouse.get_connection() as conn:
+        replace_unsorted(conn, files, start, end)
+        ensure_completed_days(conn, start)
+    for line in warnings:
+        context.log.warning(line)
+    return dg.MaterializeResult(
+        metadata={"ignored": len(rows), "details": _listed(warnings)},
+        check_results=[dg.AssetCheckResult(
+            check_name="nothing_outside_the_sources", passed=not warnings, severity=dg.AssetCheckSeverity.WARN,
+            description="; ".join(warnings[:10]) or "Only source folders in the landing zone.")],
+    )
+
+
+ingest_assets = [*(build_ingest_asset(spec) for spec in SOURCES.values()), landing_zone]

@@ -1,6 +1,13 @@
-"""One job over every asset, and the daily schedule that runs it for yesterday."""
+"""One job over every asset, and the daily schedule that runs it for yesterday (and for any
+earlier day that landed but never completed: see orchestration/lib/run_days.py)."""
+
+from datetime import datetime, timedelta
 
 import dagster as dg
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+from orchestration.lib.run_days import unfinished_days
+from orchestration.settings import Settings
 
 all_assets_job = dg.define_asset_job(
     "daily_pipeline",
@@ -8,8 +15,22 @@ all_assets_job = dg.define_asset_job(
     description="Ingest every source for a day (or a range) and build every dbt model on it.",
 )
 
-# 02:00 business time (the partitions' time zone) each day, for the previous day's partition.
-daily_schedule = dg.build_schedule_from_partitioned_job(
-    all_assets_job, hour_of_day=2, minute_of_hour=0, name="daily_pipeline_schedule",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-)
+
+def scheduled_request(settings: Settings, tick: datetime) -> dg.RunRequest:
+    """Yesterday's partition in business time, widened back to the first unfinished earlier day."""
+    from zoneinfo import ZoneInfo
+
+    day = tick.astimezone(ZoneInfo(settings.timezone)).date() - timedelta(days=1)
+    unfinished = unfinished_days(settings.warehouse, settings.landing, day)
+    if not unfinished:
+        return dg.RunRequest(run_key=day.isoformat(), partition_key=day.isoformat())
+    return dg.RunRequest(run_key=f"{unfinished[0]}..{day}", tags={
+        ASSET_PARTITION_RANGE_START_TAG: unfinished[0].isoformat(), ASSET_PARTITION_RANGE_END_TAG: day.isoformat(),
+        "userops/catch_up": ", ".join(map(str, unfinished))})
+
+
+@dg.schedule(job=all_assets_job, cron_schedule="0 2 * * *", name="daily_pipeline_schedule",
+             execution_timezone=Settings.from_env().timezone, default_status=dg.DefaultScheduleStatus.RUNNING)
+def daily_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    """02:00 business time each day, for the previous day's partition."""
+    return scheduled_request(Settings.from_env(), context.scheduled_execution_time)

@@ -10,7 +10,9 @@ from orchestration.defs.recall import recall_outbox
 from orchestration.defs.report import daily_report
 from orchestration.defs.resources import OutputFolder
 from orchestration.defs.transform import model_key
+from orchestration.defs.ingest import LANDING_ZONE, window_days
 from orchestration.lib import serving as serving_copy
+from orchestration.lib.run_days import COMPLETED, record_completed
 
 BI_TABLES = serving_copy.bi_tables(dbt_project.manifest_path)
 
@@ -40,3 +42,20 @@ def bi_copy(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
         "dagster/row_count": sum(rows.values()),
         "rows_per_table": dg.MetadataValue.md(f"| table | rows |\n|---|---|\n{table}"),
     })
+
+
+@dg.asset(
+    key=["serving", "completed_days"],
+    # Every asset that nothing else reads (a test keeps this list whole).
+    deps=[bi_copy.key, LANDING_ZONE, model_key("identity_junk")],
+    group_name="serving",
+    description=(f"The run's arrival days recorded as done in `{COMPLETED}`, last of all: a day counts as done only "
+                 "when every other asset of its run succeeded. The next run starts at the first earlier day that "
+                 "landed but never got here (a failed or never-run day), so no day's opt-outs are skipped."),
+    **DAILY_WAREHOUSE_ASSET,
+)
+def completed_days(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
+    start, end, days = window_days(context)
+    with warehouse.get_connection() as conn:
+        record_completed(conn, days, context.run.run_id)
+    return dg.MaterializeResult(metadata={"first_day": str(days[0]), "last_day": str(days[-1]), "days": len(days)})

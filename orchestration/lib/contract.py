@@ -7,7 +7,13 @@ and how each column is parsed or normalised before those rules run.
 
 from __future__ import annotations
 
+import csv
+import re
+import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
+
+from orchestration.settings import SEEDS_DIR
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,10 @@ class SourceSpec:
     description: str = ""
     # column → what an empty cell means: another column's value (str) or a constant
     defaults: dict[str, str | float] = field(default_factory=dict)
+    # Enumerated columns: read case-, width- and whitespace-insensitively through seeds/value_aliases.csv.
+    enums: tuple[str, ...] = ()
+    # Where people are concerned (consent, STOP replies) an unreadable delivery stops the run.
+    fail_closed: bool = False
 
 
 ONLINE = SourceSpec(
@@ -49,7 +59,7 @@ OFFLINE = SourceSpec(
     columns=("record_id", "record_time", "record_type", "store_id", "store_city", "member_card_no",
              "phone", "name", "gender", "birthday", "city"),
     required=("record_id", "record_time", "record_type"),
-    timestamps=("record_time",), dates=("birthday",), phones=("phone",),
+    timestamps=("record_time",), dates=("birthday",), phones=("phone",), enums=("record_type",),
     ids=("record_id", "store_id", "member_card_no"),
 )
 
@@ -60,7 +70,7 @@ SALES = SourceSpec(
              "store_id", "member_id", "member_card_no", "phone", "email", "wechat_openid",
              "item_count", "category", "coupon_id", "campaign_id"),
     required=("order_id", "order_time", "status", "amount"),
-    timestamps=("order_time", "updated_at"), decimals=("amount", "refund_amount"),
+    timestamps=("order_time", "updated_at"), decimals=("amount", "refund_amount"), enums=("status",),
     integers=("item_count",), phones=("phone",), emails=("email",),
     ids=("order_id", "store_id", "member_id", "member_card_no", "wechat_openid", "coupon_id",
          "campaign_id"),
@@ -74,7 +84,7 @@ SOCIAL = SourceSpec(
              "wechat_unionid", "wecom_external_userid", "wecom_owner", "weibo_uid", "douyin_id",
              "phone", "content_category", "invitee_openid", "follower_count"),
     required=("interaction_id", "interaction_time", "platform", "action"),
-    timestamps=("interaction_time",), integers=("follower_count",), phones=("phone",),
+    timestamps=("interaction_time",), integers=("follower_count",), phones=("phone",), enums=("platform", "action"),
     ids=("interaction_id", "wechat_openid", "wechat_unionid", "wecom_external_userid",
          "wecom_owner", "weibo_uid", "douyin_id", "invitee_openid"),
 )
@@ -85,8 +95,49 @@ CONSENT = SourceSpec(
     columns=("consent_id", "event_time", "channel", "identifier_type", "identifier_value", "status",
              "source"),
     required=("consent_id", "event_time", "channel", "identifier_type", "identifier_value", "status"),
-    timestamps=("event_time",), ids=("consent_id",),
-    typed_identifier=("identifier_type", "identifier_value"),
+    timestamps=("event_time",), ids=("consent_id",), enums=("channel", "identifier_type", "status"),
+    typed_identifier=("identifier_type", "identifier_value"), fail_closed=True,
 )
 
-SOURCES: dict[str, SourceSpec] = {s.name: s for s in (ONLINE, OFFLINE, SALES, SOCIAL, CONSENT)}
+SMS_REPLIES = SourceSpec(
+    name="sms_replies", key="reply_key", event_time="replied_at",
+    description=("Replies to our SMS as the gateways export them (uplink / MO reports); an unsubscribe word "
+                 "(seeds/unsubscribe_words.csv) is an SMS opt-out of the replying phone."),
+    columns=("phone", "content", "replied_at", "sign_name", "gateway"),
+    required=("phone", "content", "replied_at"),
+    timestamps=("replied_at",), phones=("phone",), fail_closed=True,
+)
+
+SOURCES: dict[str, SourceSpec] = {s.name: s for s in (ONLINE, OFFLINE, SALES, SOCIAL, CONSENT, SMS_REPLIES)}
+
+
+# --- reading names and values as exporters write them ---------------------------------------------
+
+def name_key(text: object) -> str:
+    """A header or enumerated value compared case-, width- and whitespace-insensitively:
+    NFKC, trimmed, lower-cased, runs of spaces and hyphens as one underscore (`OPT-OUT` → `opt_out`)."""
+    return re.sub(r"[\s\-]+", "_", unicodedata.normalize("NFKC", str(text)).strip().lower())
+
+
+def _seed_rows(name: str) -> list[dict[str, str]]:
+    with (SEEDS_DIR / name).open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@lru_cache(maxsize=None)
+def column_aliases(source: str) -> dict[str, str]:
+    """Header (as `name_key`) → contract column, from seeds/column_aliases.csv (`*` = every source)."""
+    spec = SOURCES[source]
+    aliases = {name_key(c): c for c in spec.columns}
+    for row in _seed_rows("column_aliases.csv"):
+        if row["source"] in ("*", source) and row["contract_column"] in spec.columns:
+            aliases.setdefault(name_key(row["alias"]), row["contract_column"])
+    return aliases
+
+
+@lru_cache(maxsize=None)
+def value_aliases(source: str, column: str) -> dict[str, str]:
+    """Value (as `name_key`) → canonical value of an enumerated column, from seeds/value_aliases.csv."""
+    return {name_key(r["alias"]): r["value"] for r in _seed_rows("value_aliases.csv")
+            if r["source"] in ("*", source) and r["value_column"] == column}
+

@@ -120,3 +120,12 @@ def validate_rows(frame: pd.DataFrame, source: str) -> list[RuleOutcome]:
             positions=positions,
         ))
     return outcomes
+
+
+@lru_cache(maxsize=None)
+def value_set(source: str, column: str) -> frozenset[str]:
+    """The values the suite accepts in `column` (its expect_column_values_to_be_in_set rule)."""
+    for expectation in load_suite_json(source)["expectations"]:
+        if expectation["type"] == "expect_column_values_to_be_in_set" and expectation["kwargs"]["column"] == column:
+            return frozenset(expectation["kwargs"]["value_set"])
+    raise KeyError(f"expectations/{source}.json has no value set for {column}")

@@ -83,6 +83,7 @@ _SCI_NOTATION = re.compile(r"^[0-9](\.[0-9]+)?[eE][+]?[0-9]+$")
 _FLOAT_ARTEFACT = re.compile(r"^([0-9]{11})\.0$")
 _ASCII_DIGITS = re.compile(r"^\+?[0-9]+$")
 _MAINLAND_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+_TRUNK_ZERO_MOBILE = re.compile(r"^01[3-9][0-9]{9}$")
 _IOT_13_DIGIT = re.compile(r"^14[0-9]{11}$")
 _MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 _SERVICE_TYPES = {PhoneNumberType.TOLL_FREE, PhoneNumberType.SHARED_COST, PhoneNumberType.UAN,
@@ -126,6 +127,8 @@ def normalize_phone(raw: object) -> Normalized:
         digits = digits[2:]
     elif digits.startswith("+"):
         return _foreign(digits)
+    if _TRUNK_ZERO_MOBILE.match(digits):
+        digits = digits[1:]              # 0 + mobile, as dialled from a landline (no area code starts 01[3-9])
     if _IOT_13_DIGIT.match(digits):
         return Normalized("+86" + digits, "iot")
     if digits.startswith("1") and len(digits) == 11:

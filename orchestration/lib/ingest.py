@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from orchestration.lib import expectations
-from orchestration.lib.contract import SourceSpec
+from orchestration.lib import expectations, fail_closed
+from orchestration.lib.contract import SourceSpec, name_key, value_aliases
 from orchestration.lib.identifiers import normalize_email, normalize_id_series, normalize_phone, normalize_series
-from orchestration.lib.landing import FileContractError, partition_files, read_file
+from orchestration.lib.landing import FileContractError, landing_entries, partition_files, read_file, source_entries
 from orchestration.lib.parsing import parse_dates, parse_decimals, parse_integers, parse_timestamps
 
 LINEAGE = ("_dt", "_source_file", "_row_number")
@@ -33,6 +33,8 @@ class IngestResult:
     quarantined: pd.DataFrame
     files: pd.DataFrame
     failed_files: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)      # each names the file and day
+    unattributed_opt_outs: int = 0                          # fail-closed sources: refusals naming nobody
 
     @property
     def rows_read(self) -> int:
@@ -52,6 +54,11 @@ class IngestTotals:
     reasons: Counter = field(default_factory=Counter)
     failed_files: list[str] = field(default_factory=list)
     files: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    unattributed_opt_outs: int = 0
+    fail_closed_rows: int = 0
+    rows_per_day: dict = field(default_factory=dict)        # arrival day with files read → rows read
+    amount_per_day: dict = field(default_factory=dict)      # arrival day → median amount of its orders
 
     @property
     def rows_read(self) -> int:
@@ -62,12 +69,23 @@ class IngestTotals:
         self.rows_quarantined += len(result.quarantined)
         self.reasons.update(result.reasons)
         self.failed_files += result.failed_files
+        self.warnings += result.warnings
+        self.unattributed_opt_outs += result.unattributed_opt_outs
+        if "_read_problem" in result.loaded.columns:
+            self.fail_closed_rows += int(result.loaded["_read_problem"].notna().sum())
+        read = result.files[result.files["status"].isin(["loaded", "truncated"])]
+        self.rows_per_day.update({d: int(n) for d, n in read.groupby("_dt")["rows_read"].sum().items()})
+        if "amount" in result.loaded.columns and len(result.loaded):
+            paid = result.loaded[result.loaded["amount"] > 0]
+            self.amount_per_day.update({d: float(a) for d, a in paid.groupby("_dt")["amount"].median().items()})
         self.files += result.files.assign(_dt=result.files["_dt"].astype(str)).to_dict(orient="records")
 
 
 def loaded_columns(spec: SourceSpec) -> list[str]:
-    """Column order of raw.<source>: the contract's columns (typed), phone kinds, extras, lineage."""
-    return [*spec.columns, *(f"{c}_kind" for c in spec.phones), "_extra", *LINEAGE]
+    """Column order of raw.<source>: the contract's columns (typed), phone kinds, what fail-closed
+    sources derived (see fail_closed.py), extras, lineage."""
+    return [*spec.columns, *(f"{c}_kind" for c in spec.phones), *fail_closed.derived_columns(spec),
+            "_extra", *LINEAGE]
 
 
 def quarantine_columns(spec: SourceSpec) -> list[str]:
@@ -97,7 +115,7 @@ def plan_batches(spec: SourceSpec, landing: Path, days: list[date], max_bytes: i
     batches: list[list[date]] = []
     size = 0
     for day in days:
-        day_bytes = sum(p.stat().st_size for p in partition_files(landing, spec.name, day))
+        day_bytes = sum(p.stat().st_size for p in partition_files(landing, spec.name, day)[0])
         if batches and size + day_bytes <= max_bytes:
             batches[-1].append(day)
             size += day_bytes
@@ -107,23 +125,57 @@ def plan_batches(spec: SourceSpec, landing: Path, days: list[date], max_bytes: i
     return batches
 
 
+LEDGER_COLUMNS = ["source", "_dt", "file", "status", "error", "note", "sha256", "bytes", "encoding", "rows_read",
+                  "run_id"]
+
+
+def ignored_entries(spec: SourceSpec | None, landing: Path, day: date) -> list[tuple[Path, str]]:
+    """What a run ending on `day` reports as not read beyond the day folders themselves: entries of
+    the source folder that name no day (or, with no spec, entries of the landing zone that belong
+    to no source). Reported by every run until someone moves them."""
+    return source_entries(landing, spec.name)[1] if spec else landing_entries(landing)
+
+
+def ignored_ledger(source: str | None, entries: list[tuple[Path, str]], landing: Path, day: date,
+                   run_id: str) -> tuple[list[dict], list[str]]:
+    rows, warnings = [], []
+    for path, why in entries:
+        name = _relative(path, landing)
+        rows.append({"source": source, "_dt": day, "file": name, "status": "ignored", "error": why,
+                     "bytes": path.stat().st_size if path.is_file() else None, "rows_read": 0, "run_id": run_id})
+        warnings.append(f"{source or 'landing'} {day}: {name} ignored: {why}")
+    return rows, warnings
+
+
 def read_days(spec: SourceSpec, landing: Path, days: list[date], run_id: str,
-              known_files: dict[str, str] | None = None):
-    """Read every file of the days. Returns (text rows, malformed rows, ledger rows, failures)."""
+              known_files: dict[str, str] | None = None, undated: bool = False):
+    """Read every file of the days. Returns (text rows, malformed rows, ledger rows, failures,
+    warnings). Every entry of the day folders is in the ledger: read, failed or ignored (why);
+    with `undated`, so are the source folder's entries that name no day (on the last day)."""
     known = dict(known_files or {})            # sha256 → file already loaded (earlier day or this run)
-    frames, malformed, ledger, failed = [], [], [], []
+    frames, malformed, ledger, failed, warnings = [], [], [], [], []
     for day in days:
-        for path in partition_files(landing, spec.name, day):
+        paths, ignored = partition_files(landing, spec.name, day)
+        if undated and day == days[-1]:
+            ignored = ignored + ignored_entries(spec, landing, day)
+        rows, said = ignored_ledger(spec.name, ignored, landing, day, run_id)
+        ledger += rows
+        warnings += said
+        for path in paths:
             name = _relative(path, landing)
             entry = {"source": spec.name, "_dt": day, "file": name, "run_id": run_id}
+            if path.parent.name != f"dt={day.isoformat()}":
+                warnings.append(f"{spec.name} {day}: {name} read as arrival day {day} (folder should be dt={day})")
             try:
-                read = read_file(path, spec.required, spec.columns)
+                read = read_file(path, spec)
             except FileContractError as exc:
                 failed.append(str(exc))
                 ledger.append({**entry, "status": "failed", "error": str(exc), "sha256": None,
                                "bytes": path.stat().st_size, "encoding": None, "rows_read": 0})
                 continue
-            entry.update(sha256=read.sha256, bytes=read.bytes, encoding=read.encoding)
+            entry.update(sha256=read.sha256, bytes=read.bytes, encoding=read.encoding,
+                         note="; ".join(read.notes + read.warnings) or None)
+            warnings += [f"{spec.name} {day}: {name}: {w}" for w in read.warnings]
             if read.sha256 in known:
                 ledger.append({**entry, "status": "duplicate_file", "rows_read": 0,
                                "error": f"same bytes as {known[read.sha256]}; skipped"})
@@ -140,11 +192,20 @@ def read_days(spec: SourceSpec, landing: Path, days: list[date], run_id: str,
             frame["_source_file"] = name
             frames.append(frame)
             for number, reason, raw in read.bad_rows:
-                malformed.append({"_dt": day, "_source_file": name, "_row_number": number,
-                                  "_reason": reason, "_detail": "could not split the record into the header's fields",
+                malformed.append({"_dt": day, "_source_file": name, "_row_number": number, "_reason": reason,
+                                  "_detail": ("the file ends inside this record" if reason == "truncated"
+                                              else "could not split the record into the header's fields"),
                                   "_raw_record": raw})
     text = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return text, malformed, ledger, failed
+    return text, malformed, ledger, failed, warnings
+
+
+def canonical_values(raw: pd.Series, spec: SourceSpec, column: str) -> pd.Series:
+    """An enumerated column as the suite expects it: `name_key` (case, width, spaces), then
+    seeds/value_aliases.csv (`短信` → sms, `unsubscribe` → opt_out)."""
+    aliases = value_aliases(spec.name, column)
+    keys = raw.map(lambda v: name_key(v) if isinstance(v, str) and v.strip() else None, na_action="ignore")
+    return keys.map(lambda k: aliases.get(k, k), na_action="ignore").astype("object")
 
 
 def type_rows(text: pd.DataFrame, spec: SourceSpec, tz: str) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
@@ -188,6 +249,8 @@ def type_rows(text: pd.DataFrame, spec: SourceSpec, tz: str) -> tuple[pd.DataFra
                 typed[f"{column}_kind"] = norm["kind"]
         elif column in spec.ids:
             typed[column] = normalize_id_series(raw)
+        elif column in spec.enums:
+            typed[column] = canonical_values(raw, spec, column)
         else:
             cleaned = raw.astype("string").str.strip()
             typed[column] = cleaned.mask(cleaned == "").astype("object")
@@ -216,8 +279,8 @@ def type_rows(text: pd.DataFrame, spec: SourceSpec, tz: str) -> tuple[pd.DataFra
 
 
 def ingest(spec: SourceSpec, landing: Path, days: list[date], tz: str, run_id: str,
-           known_files: dict[str, str] | None = None) -> IngestResult:
-    text, malformed, ledger, failed = read_days(spec, landing, days, run_id, known_files)
+           known_files: dict[str, str] | None = None, undated: bool = False) -> IngestResult:
+    text, malformed, ledger, failed, warnings = read_days(spec, landing, days, run_id, known_files, undated)
     loaded_cols, quarantine_cols = loaded_columns(spec), quarantine_columns(spec)
     if len(text):
         typed, reason, detail = type_rows(text, spec, tz)
@@ -229,6 +292,8 @@ def ingest(spec: SourceSpec, landing: Path, days: list[date], tz: str, run_id: s
             fresh = reason.loc[index].isna()
             reason.loc[index[fresh.to_numpy()]] = outcome.reason
             detail.loc[index[fresh.to_numpy()]] = outcome.column
+        if spec.fail_closed:
+            fail_closed.derive(spec, typed, reason, detail)       # unreadable refusals still refuse
         bad = reason.notna()
         loaded = typed[~bad].reindex(columns=loaded_cols)
         quarantined = text[bad].copy()
@@ -245,8 +310,7 @@ def ingest(spec: SourceSpec, landing: Path, days: list[date], tz: str, run_id: s
                                 ignore_index=True)
     quarantined = quarantined.sort_values(["_dt", "_source_file", "_row_number"], ignore_index=True)
     loaded = loaded.sort_values(["_dt", "_source_file", "_row_number"], ignore_index=True)
-    files = pd.DataFrame(ledger, columns=["source", "_dt", "file", "status", "error", "sha256", "bytes",
-                                          "encoding", "rows_read", "run_id"])
+    files = pd.DataFrame(ledger, columns=LEDGER_COLUMNS)
     if len(files):
         per_file_loaded = loaded.groupby("_source_file").size()
         per_file_quarantined = quarantined.groupby("_source_file").size()
@@ -255,4 +319,38 @@ def ingest(spec: SourceSpec, landing: Path, days: list[date], tz: str, run_id: s
     else:
         files["rows_loaded"] = pd.Series(dtype="int64")
         files["rows_quarantined"] = pd.Series(dtype="int64")
-    return IngestResult(spec.name, loaded, quarantined, files, failed)
+    unattributed = fail_closed.unattributed_refusals(spec, quarantined) if spec.fail_closed else 0
+    return IngestResult(spec.name, loaded, quarantined, files, failed, warnings, unattributed)
+
+
+def _median(values: list[float]) -> float | None:
+    return float(pd.Series(values).median()) if values else None
+
+
+def volume_warnings(spec: SourceSpec, totals: IngestTotals, history: list[tuple[date, int]],
+                    min_share: float, min_days: int) -> list[str]:
+    """Days whose delivered rows fall far below the trailing median (a cut or emptied export):
+    each day with files is compared with the median of the 28 days before it that had files."""
+    known = dict(history) | totals.rows_per_day
+    warnings = []
+    for day, rows in sorted(totals.rows_per_day.items()):
+        before = [n for d, n in known.items() if day - timedelta(days=28) <= d < day]
+        median = _median(before)
+        if len(before) >= min_days and median and rows < min_share * median:
+            warnings.append(f"{spec.name} {day}: {rows:,} rows delivered, under {min_share:.0%} of the trailing "
+                            f"median {median:,.0f} (a file cut short or an empty export?)")
+    return warnings
+
+
+def unit_errors(spec: SourceSpec, totals: IngestTotals, history: list[tuple[date, float]],
+                max_ratio: float, min_days: int) -> list[str]:
+    """Days whose median order amount jumped (×100: fen delivered as yuan) against the trailing median."""
+    known = dict(history) | totals.amount_per_day
+    errors = []
+    for day, amount in sorted(totals.amount_per_day.items()):
+        before = [a for d, a in known.items() if day - timedelta(days=28) <= d < day]
+        median = _median(before)
+        if len(before) >= min_days and median and amount >= max_ratio * median:
+            errors.append(f"{spec.name} {day}: median amount {amount:,.2f} is {amount / median:,.0f}× the trailing "
+                          f"median {median:,.2f}: amounts in fen instead of yuan (units changed)?")
+    return errors

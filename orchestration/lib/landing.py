@@ -1,8 +1,9 @@
 """Reading the landing zone: `<landing>/<source>/dt=YYYY-MM-DD/<files>`.
 
 Every cell is read as text (leading zeros and long numbers survive); typing happens later.
-A file either yields rows (plus the row numbers of lines it could not split into fields) or
-raises `FileContractError` with a message naming the file and what is wrong with it.
+A file either yields rows (plus the row numbers of records it could not read whole) or raises
+`FileContractError` with a message naming the file and what is wrong with it. Every entry of
+the landing zone that is not read is returned with the reason, so the ledger accounts for it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import gzip
 import hashlib
 import io
 import json
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -21,7 +24,11 @@ import pyarrow as pa
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
-SUFFIXES = (".csv", ".csv.gz", ".jsonl", ".jsonl.gz", ".parquet")
+from orchestration.lib.contract import SOURCES, SourceSpec, column_aliases, name_key
+
+SUFFIXES = (".csv", ".csv.gz", ".jsonl", ".jsonl.gz", ".json", ".json.gz", ".xlsx", ".parquet")
+SAMPLE_MARKER = ".userops-sample"        # marks a landing zone the sample generator owns
+_DAY_FOLDER = re.compile(r"^dt=(\d{4})-(\d{1,2})-(\d{1,2})$|^dt=(\d{4})(\d{2})(\d{2})$")
 
 
 class FileContractError(Exception):
@@ -37,18 +44,73 @@ class FileRead:
     frame: pd.DataFrame                       # text cells; `_row_number` is 1-based per file
     bad_rows: list[tuple[int, str, str]] = field(default_factory=list)  # (row_number, reason, raw text)
     truncated: bool = False
+    notes: list[str] = field(default_factory=list)       # how it was read, where that needs saying
+    warnings: list[str] = field(default_factory=list)    # what an operator should look at
 
+
+# --- finding files --------------------------------------------------------------------------------
 
 def partition_dir(landing: Path, source: str, day: date) -> Path:
     return landing / source / f"dt={day.isoformat()}"
 
 
-def partition_files(landing: Path, source: str, day: date) -> list[Path]:
-    folder = partition_dir(landing, source, day)
+def folder_day(name: str) -> date | None:
+    """The arrival day a folder name stands for: `dt=YYYY-MM-DD`, also `dt=YYYY-M-D` and
+    `dt=YYYYMMDD` as exporters write them; None for anything else."""
+    match = _DAY_FOLDER.match(name)
+    if not match:
+        return None
+    year, month, day = (int(g) for g in (match.group(1, 2, 3) if match.group(1) else match.group(4, 5, 6)))
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def source_entries(landing: Path, source: str) -> tuple[dict[date, list[Path]], list[tuple[Path, str]]]:
+    """The day folders of a source by day, and every other entry of the source folder with why it
+    is not read."""
+    folder = landing / source
+    days: dict[date, list[Path]] = {}
+    ignored: list[tuple[Path, str]] = []
     if not folder.is_dir():
+        return days, ignored
+    for entry in sorted(folder.iterdir()):
+        day = folder_day(entry.name) if entry.is_dir() else None
+        if day is not None:
+            days.setdefault(day, []).append(entry)
+        elif entry.is_dir():
+            ignored.append((entry, "folder name is not dt=YYYY-MM-DD: nothing in it is read"))
+        else:
+            ignored.append((entry, "file outside a dt=YYYY-MM-DD folder: not read"))
+    return days, ignored
+
+
+def partition_files(landing: Path, source: str, day: date) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The readable files of a source's day (in every folder naming that day), and the entries of
+    those folders that are not read, with why."""
+    files, ignored = [], []
+    for folder in source_entries(landing, source)[0].get(day, []):
+        for entry in sorted(folder.iterdir()):
+            if entry.is_dir():
+                ignored.append((entry, "nested folder inside a day folder: files in it are not read"))
+            elif entry.name.startswith("."):
+                ignored.append((entry, "hidden file (still being written?): not read"))
+            elif not entry.name.lower().endswith(SUFFIXES):
+                ignored.append((entry, f"unknown file type (read: {', '.join(SUFFIXES)})"))
+            else:
+                files.append(entry)
+    return files, ignored
+
+
+def landing_entries(landing: Path) -> list[tuple[Path, str]]:
+    """Entries at the top of the landing zone that belong to no source, with why."""
+    if not landing.is_dir():
         return []
-    return sorted(p for p in folder.iterdir()
-                  if p.is_file() and not p.name.startswith(".") and p.name.lower().endswith(SUFFIXES))
+    return [(entry, "unknown source folder (sources: " + ", ".join(SOURCES) + ")" if entry.is_dir()
+             else "file outside a source folder: not read")
+            for entry in sorted(landing.iterdir())
+            if entry.name not in SOURCES and entry.name != SAMPLE_MARKER]
 
 
 def decode(data: bytes, path: Path) -> tuple[str, str]:
@@ -103,7 +165,15 @@ def _read_csv(text: str, path: Path) -> tuple[pd.DataFrame, list[tuple[int, str,
             continue
         rows.append(row)
         numbers.append(number)
-    truncated = bool(text) and not text.endswith(("\n", "\r")) and bool(bad) and bad[-1][0] == number
+    # A delivery cut short ends without a newline after its last record, or inside a quoted field
+    # (an odd number of quotes: the open quote swallowed the rest). The last record is not whole.
+    truncated = number > 0 and (not text.endswith(("\n", "\r")) or text.count('"') % 2 == 1)
+    if truncated:
+        if numbers and numbers[-1] == number:
+            bad.append((number, "truncated", ",".join(rows.pop())))
+            numbers.pop()
+        else:
+            bad[-1] = (number, "truncated", bad[-1][2])
     frame = pd.DataFrame(rows, columns=header, dtype="object")
     frame["_row_number"] = numbers
     return frame, bad, truncated
@@ -142,9 +212,17 @@ def _read_jsonl(text: str, text_columns: tuple[str, ...] = (),
     """Line by line: every line that is not a JSON object is reported with its line number; the
     good lines are then read by Arrow when their values allow, else as Python records."""
     records, numbers, good, bad = [], [], [], []
-    lines = text.splitlines()
+    # Records end at \n only: U+2028 and other line separators may sit inside JSON strings.
+    lines = [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+    if lines and lines[-1] == "":
+        lines.pop()
+    last = max((n for n, line in enumerate(lines, start=1) if line.strip()), default=0)
+    truncated = last > 0 and not text.endswith("\n")
     for number, line in enumerate(lines, start=1):
         if not line.strip():
+            continue
+        if truncated and number == last:
+            bad.append((number, "truncated", line))
             continue
         try:
             record = json.loads(line)
@@ -157,14 +235,50 @@ def _read_jsonl(text: str, text_columns: tuple[str, ...] = (),
         records.append(record)
         good.append(line)
         numbers.append(number)
-    truncated = bool(text) and not text.endswith("\n") and bool(bad) and bad[-1][0] == len(lines)
     frame = _read_jsonl_fast("\n".join(good).encode("utf-8"), text_columns, required) if good else None
     if frame is None:
-        frame = pd.DataFrame.from_records([{k.strip(): _text_cell(v) for k, v in r.items()} for r in records]) \
-            if records else pd.DataFrame()
-        frame = frame.astype("object")
+        frame = _records_frame(records)
     frame["_row_number"] = numbers
     return frame, bad, truncated
+
+
+def _records_frame(records: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records([{k.strip(): _text_cell(v) for k, v in r.items()} for r in records]) \
+        if records else pd.DataFrame()
+    return frame.astype("object")
+
+
+def _read_json_array(text: str, path: Path) -> tuple[pd.DataFrame, list[tuple[int, str, str]]]:
+    """A JSON document holding an array of objects (or one object): record n is element n."""
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise FileContractError(f"{path}: not a whole JSON document (cut short?): {exc}") from exc
+    items = document if isinstance(document, list) else [document]
+    records, numbers, bad = [], [], []
+    for number, item in enumerate(items, start=1):
+        if isinstance(item, dict):
+            records.append(item)
+            numbers.append(number)
+        else:
+            bad.append((number, "malformed_json", json.dumps(item, ensure_ascii=False)))
+    frame = _records_frame(records)
+    frame["_row_number"] = numbers
+    return frame, bad
+
+
+def _read_xlsx(data: bytes, path: Path) -> tuple[pd.DataFrame, list[str]]:
+    """The first sheet of a workbook, header in its first row, every cell as text."""
+    try:
+        book = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
+        frame = pd.read_excel(book, sheet_name=0, dtype=str, header=0, keep_default_na=False, na_values=[])
+    except Exception as exc:  # noqa: BLE001 — openpyxl raises many types for broken workbooks
+        raise FileContractError(f"{path}: unreadable Excel workbook: {exc}") from exc
+    frame = frame.astype("object").where(frame != "", None)
+    frame.columns = [str(c) for c in frame.columns]
+    frame["_row_number"] = range(1, len(frame) + 1)
+    others = book.sheet_names[1:]
+    return frame, [f"only the first sheet {book.sheet_names[0]!r} read; not read: {', '.join(others)}"] if others else []
 
 
 def _read_parquet(data: bytes, path: Path) -> pd.DataFrame:
@@ -178,9 +292,36 @@ def _read_parquet(data: bytes, path: Path) -> pd.DataFrame:
     return frame
 
 
-def read_file(path: Path, required: tuple[str, ...], text_columns: tuple[str, ...] = ()) -> FileRead:
-    """Read one landing file as text cells. `text_columns` (the contract's columns) are read as
-    text even where they look like numbers or dates."""
+def _map_headers(frame: pd.DataFrame, spec: SourceSpec, path: Path) -> tuple[list[str], list[str]]:
+    """Rename the file's headers to the contract's columns (case-, width- and whitespace-insensitively,
+    and through seeds/column_aliases.csv). Returns (notes, warnings); two headers that read as
+    the same column fail the file."""
+    aliases = column_aliases(spec.name)
+    names, notes, warnings = [], [], []
+    for header in frame.columns:
+        if header == "_row_number":
+            names.append(header)
+            continue
+        key = name_key(header)
+        column = aliases.get(key, str(header).strip())
+        names.append(column)
+        if column != header and column in spec.columns:
+            if key == column:          # same name but for case, width or spaces: say so
+                warnings.append(f"header {header!r} read as {column}")
+            else:
+                notes.append(f"header {header!r} read as {column} (seeds/column_aliases.csv)")
+    doubled = [name for name, count in Counter(names).items() if count > 1]
+    if doubled:
+        raise FileContractError(f"{path}: more than one column reads as {', '.join(doubled)} "
+                                f"(headers: {', '.join(map(str, frame.columns[:-1]))})")
+    frame.columns = names
+    return notes, warnings
+
+
+def read_file(path: Path, spec: SourceSpec) -> FileRead:
+    """Read one landing file of `spec`'s source as text cells, headers renamed to the contract's
+    columns; the contract's columns are read as text even where they look like numbers or dates."""
+    required, text_columns = spec.required, spec.columns
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     if not data:
@@ -192,22 +333,41 @@ def read_file(path: Path, required: tuple[str, ...], text_columns: tuple[str, ..
         except (OSError, EOFError) as exc:
             raise FileContractError(f"{path}: broken gzip stream: {exc}") from exc
         name = name[:-3]
-    encoding, bad, truncated = None, [], False
+    encoding, bad, truncated, notes = None, [], False, []
     if name.endswith(".parquet"):
         frame = _read_parquet(data, path)
+    elif name.endswith(".xlsx"):
+        frame, notes = _read_xlsx(data, path)
     else:
         text, encoding = decode(data, path)
         if name.endswith(".csv"):
             frame, bad, truncated = _read_csv(text, path)
+        elif text.lstrip().startswith("[") or (name.endswith(".json") and _one_document(text)):
+            frame, bad = _read_json_array(text, path)
+            if not name.endswith(".json"):
+                notes.append("a JSON array, not one object per line: read as an array")
         else:
-            fast = _read_jsonl_fast(data, text_columns or required, required) if encoding == "utf-8" and not data.startswith(b"\xef\xbb\xbf") else None
+            fast = (_read_jsonl_fast(data, text_columns, required)
+                    if encoding == "utf-8" and not data.startswith(b"\xef\xbb\xbf") and data.endswith(b"\n") else None)
             frame, bad, truncated = ((fast, [], False) if fast is not None
-                                     else _read_jsonl(text, text_columns or required, required))
+                                     else _read_jsonl(text, text_columns, required))
+    header_notes, warnings = _map_headers(frame, spec, path)
+    notes += header_notes
+    if not len(frame) and not bad:
+        warnings.append("no records (header only or empty export)")
     missing = [c for c in required if c not in frame.columns]
-    if missing and (len(frame) or name.endswith(".csv") or name.endswith(".parquet")):
+    if missing and (len(frame) or not name.endswith(".jsonl")):
         raise FileContractError(f"{path}: required column(s) missing: {', '.join(missing)}")
     for column in required:           # jsonl with no valid record at all
         if column not in frame.columns:
             frame[column] = pd.Series(dtype="object")
     return FileRead(path=path, sha256=digest, bytes=path.stat().st_size, encoding=encoding,
-                    frame=frame, bad_rows=bad, truncated=truncated)
+                    frame=frame, bad_rows=bad, truncated=truncated, notes=notes, warnings=warnings)
+
+
+def _one_document(text: str) -> bool:
+    """A .json file holding one (possibly pretty-printed) object rather than one object per line."""
+    try:
+        return isinstance(json.loads(text), dict) and text.strip().count("\n") > 0
+    except ValueError:
+        return False

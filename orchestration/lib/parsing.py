@@ -12,7 +12,7 @@ _MIN_PLAUSIBLE = pd.Timestamp("1971-01-01")     # 1970-01-01 / 1900-01-01 export
 
 
 def parse_timestamps(values: pd.Series, tz: str) -> pd.Series:
-    """ISO-8601 strings (or epoch seconds / milliseconds) → naive wall-clock time in `tz`.
+    """ISO-8601 strings (or epoch seconds / milliseconds / microseconds) → naive wall-clock time in `tz`.
 
     With an offset (`+08:00`, `Z`) the instant is converted; without one it is already local
     time in the business time zone (input contract). Unparseable values, `0000-00-00` and
@@ -24,8 +24,10 @@ def parse_timestamps(values: pd.Series, tz: str) -> pd.Series:
         return out
     epoch_s = text.str.fullmatch(r"\d{10}").fillna(False)
     epoch_ms = text.str.fullmatch(r"\d{13}").fillna(False)
-    aware = text.str.contains(_OFFSET, regex=True).fillna(False) & ~epoch_s & ~epoch_ms
-    naive = text.notna() & ~aware & ~epoch_s & ~epoch_ms
+    epoch_us = text.str.fullmatch(r"\d{16}").fillna(False)
+    epoch = epoch_s | epoch_ms | epoch_us
+    aware = text.str.contains(_OFFSET, regex=True).fillna(False) & ~epoch
+    naive = text.notna() & ~aware & ~epoch
 
     def _local(instants: pd.Series) -> pd.Series:
         return instants.dt.tz_convert(tz).dt.tz_localize(None).astype("datetime64[us]")
@@ -37,7 +39,7 @@ def parse_timestamps(values: pd.Series, tz: str) -> pd.Series:
         # Localising checks the wall-clock time exists in the zone (DST gaps become NaT).
         checked = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_localize(None)
         out[naive] = checked.astype("datetime64[us]")
-    for mask, unit in ((epoch_s, "s"), (epoch_ms, "ms")):
+    for mask, unit in ((epoch_s, "s"), (epoch_ms, "ms"), (epoch_us, "us")):
         if mask.any():
             out[mask] = _local(pd.to_datetime(text[mask].astype("int64"), unit=unit, utc=True))
     out[out < _MIN_PLAUSIBLE] = pd.NaT
@@ -51,7 +53,8 @@ def parse_decimals(values: pd.Series) -> tuple[pd.Series, pd.Series]:
             .str.replace(r"^[¥$]|^CNY|^RMB|元$", "", regex=True).str.replace(",", "", regex=False)
             .str.strip())
     text = text.mask(text == "")
-    valid = text.str.fullmatch(r"-?\d+(\.\d+)?").fillna(False)
+    # decimal(18, 2) holds 16 digits before the point (15 leave room for rounding): longer is a broken cell.
+    valid = text.str.fullmatch(r"-?\d{1,15}(\.\d+)?").fillna(False)
     bad = text.notna() & ~valid
     # Decimal arithmetic, rounded half up to cents (binary floats would turn 12.345 into 12.34).
     cents = text.where(valid).map(lambda v: float(Decimal(v).quantize(_CENT, ROUND_HALF_UP)), na_action="ignore")

@@ -8,7 +8,7 @@ partition instead of duplicating it.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 
@@ -18,7 +18,7 @@ from orchestration.lib.ingest import IngestResult, loaded_columns, quarantine_co
 LEDGER = "raw.ingested_files"
 _LEDGER_DDL = f"""
 create table if not exists {LEDGER} (
-    source varchar, _dt date, file varchar, status varchar, error varchar, sha256 varchar,
+    source varchar, _dt date, file varchar, status varchar, error varchar, note varchar, sha256 varchar,
     bytes bigint, encoding varchar, rows_read bigint, rows_loaded bigint, rows_quarantined bigint,
     run_id varchar
 )"""
@@ -37,14 +37,51 @@ def _type(spec: SourceSpec, column: str) -> str:
 
 
 def ensure_tables(conn: duckdb.DuckDBPyConnection, spec: SourceSpec) -> None:
-    conn.execute("create schema if not exists raw")
-    conn.execute(_LEDGER_DDL)
+    ensure_ledger(conn)
     loaded = ", ".join(f'"{c}" {_type(spec, c)}' for c in loaded_columns(spec))
     conn.execute(f"create table if not exists raw.{spec.name} ({loaded})")
+    for column in loaded_columns(spec):      # a warehouse from an earlier version gains new columns
+        conn.execute(f'alter table raw.{spec.name} add column if not exists "{column}" {_type(spec, column)}')
     # Quarantined rows keep what was delivered: text everywhere.
     quarantine = ", ".join(f'"{c}" {"date" if c == "_dt" else "bigint" if c == "_row_number" else "varchar"}'
                            for c in quarantine_columns(spec))
     conn.execute(f"create table if not exists raw.quarantine_{spec.name} ({quarantine}, _run_id varchar)")
+
+
+def ensure_ledger(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute("create schema if not exists raw")
+    conn.execute(_LEDGER_DDL)
+    conn.execute(f"alter table {LEDGER} add column if not exists note varchar")
+
+
+def replace_unsorted(conn: duckdb.DuckDBPyConnection, files, start: date, end: date) -> None:
+    """The ledger rows of entries that belong to no source (source null), for the window."""
+    ensure_ledger(conn)
+    conn.execute("begin transaction")
+    try:
+        conn.execute(f"delete from {LEDGER} where source is null and _dt >= ? and _dt < ?", [start, end])
+        if len(files):
+            conn.execute(f"insert into {LEDGER} by name select * from files")
+        conn.execute("commit")
+    except Exception:
+        conn.execute("rollback")
+        raise
+
+
+def daily_history(conn: duckdb.DuckDBPyConnection, spec: SourceSpec, before: date, days: int = 28):
+    """Rows loaded per arrival day over the `days` before `before` (days with a ledger entry),
+    and for sales the median order amount per day: the trailing baseline of the volume and
+    unit checks."""
+    ensure_tables(conn, spec)
+    rows = conn.execute(
+        f"select _dt, sum(rows_loaded) from {LEDGER} where source = ? and _dt >= ? and _dt < ? "
+        "group by _dt order by _dt", [spec.name, before - timedelta(days=days), before]).fetchall()
+    amounts = []
+    if "amount" in spec.decimals:
+        amounts = conn.execute(
+            f"select _dt, median(amount) from raw.{spec.name} where _dt >= ? and _dt < ? and amount > 0 "
+            "group by _dt order by _dt", [before - timedelta(days=days), before]).fetchall()
+    return [(d, int(n or 0)) for d, n in rows], [(d, float(a)) for d, a in amounts]
 
 
 def known_files(conn: duckdb.DuckDBPyConnection, spec: SourceSpec, before: date) -> dict[str, str]:

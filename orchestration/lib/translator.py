@@ -8,8 +8,10 @@ from typing import Any
 
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
+from orchestration.lib.contract import SOURCES
+
 # Staging folders that clean a landed source belong to the ingest stage; the others to their stage.
-LANDING_SOURCES = {"online", "offline", "sales", "social", "consent"}
+LANDING_SOURCES = set(SOURCES)
 STAGING_STAGES = {"reference": "profile"}
 SOURCE_STAGES = {"raw": "ingest", "reference": "profile"}
 

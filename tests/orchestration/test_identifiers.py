@@ -140,3 +140,42 @@ def test_phone_prefix_regions_from_libphonenumber(phone, expected):
 def test_numbers_outside_the_mainland_get_no_region():
     from orchestration.lib.phone_regions import regions
     assert regions(["+85291234567"]) == []
+
+
+# --- properties (Hypothesis) ---------------------------------------------------------------------
+
+import re  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PHONEISH = st.text(alphabet=st.sampled_from(list("0123456789+-() .\u00a0１３８٣²@abcxX*e")), max_size=24)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(_PHONEISH, st.text(max_size=30)))
+def test_phone_normalisation_is_idempotent_and_ascii(raw):
+    from orchestration.lib.identifiers import normalize_phone
+
+    once = normalize_phone(raw)
+    if once.value is not None:
+        assert re.fullmatch(r"\+[0-9]+", once.value)              # never a non-ASCII digit
+        assert normalize_phone(once.value).value == once.value
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.emails(), st.text(max_size=30)))
+def test_email_normalisation_is_idempotent_and_ascii(raw):
+    from orchestration.lib.identifiers import normalize_email
+
+    once = normalize_email(raw)
+    if once.value is not None:
+        assert once.value.isascii() and not re.search(r"[^\x00-\x7f]", once.value)
+        assert normalize_email(once.value).value == once.value
+
+
+def test_a_mobile_dialled_with_a_leading_zero_is_the_mobile():
+    from orchestration.lib.identifiers import normalize_phone
+
+    assert normalize_phone("013800138000") == normalize_phone("13800138000")
+    assert normalize_phone("010-12345678").kind == "landline"       # Beijing's area code is not a mobile

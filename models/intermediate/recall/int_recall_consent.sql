@@ -1,6 +1,7 @@
 -- Each person's consent per channel key (sms, call, push, wechat, wecom, email, ads, all,
--- personalised): the latest event per (channel, identifier) wins, and the person has an opt-out
--- for the channel when any of their identifiers' latest event is one (likewise opt-ins).
+-- personalised): the latest event per (channel, identifier) wins — an opt-out when two events
+-- share the time (fail closed) — and the person has an opt-out for the channel when any of their
+-- identifiers' latest event is one (likewise opt-ins).
 with latest as (
     select
         channel,
@@ -8,8 +9,9 @@ with latest as (
         identifier_value,
         status,
         row_number() over (partition by channel, identifier_type, identifier_value
-                           order by event_time desc, arrived_on desc, consent_id desc) as recency
-    from {{ ref('stg_consent__events') }}
+                           order by event_time desc, case when status = 'opt_out' then 0 else 1 end,
+                                    arrived_on desc, consent_id desc) as recency
+    from {{ ref('int_consent_events') }}
     where identifier_value is not null
 ),
 

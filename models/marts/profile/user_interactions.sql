@@ -54,8 +54,8 @@ social as (
 -- Consent events name one identifier; an openid there may come from either WeChat app.
 consent as (
     select m.person_id, c.event_time, c.arrived_on, 'consent', c.status,
-           c.channel, cast(null as varchar), cast(null as decimal(18, 2)), c.consent_id
-    from {{ ref('stg_consent__events') }} c
+           c.channel, cast(null as varchar), cast(null as decimal(18, 2)), c.consent_event_key
+    from {{ ref('int_consent_events') }} c
     join (select distinct identifier_type, identifier_value, person_id from {{ ref('identity_map') }}) m
         on m.identifier_type = c.identifier_type and m.identifier_value = c.identifier_value
 ),
