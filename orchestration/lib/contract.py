@@ -141,3 +141,11 @@ def value_aliases(source: str, column: str) -> dict[str, str]:
     return {name_key(r["alias"]): r["value"] for r in _seed_rows("value_aliases.csv")
             if r["source"] in ("*", source) and r["value_column"] == column}
 
+
+
+def canonical_value(source: str, column: str, value: object) -> str | None:
+    """An enumerated value as the suite expects it: `name_key`, then seeds/value_aliases.csv."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    key = name_key(value)
+    return value_aliases(source, column).get(key, key)

@@ -21,7 +21,7 @@ from functools import lru_cache
 import pandas as pd
 
 from orchestration.lib import expectations
-from orchestration.lib.contract import SourceSpec, name_key, value_aliases
+from orchestration.lib.contract import SourceSpec, canonical_value
 from orchestration.lib.identifiers import normalize_email, normalize_phone
 from orchestration.settings import SEEDS_DIR
 
@@ -100,8 +100,7 @@ def unattributed_refusals(spec: SourceSpec, quarantined: pd.DataFrame) -> int:
     if not len(quarantined):
         return 0
     if spec.name == "consent":
-        aliases = value_aliases("consent", "status")
-        status = quarantined["status"].map(lambda v: aliases.get(name_key(v), name_key(v)) if isinstance(v, str) else None)
+        status = quarantined["status"].map(lambda v: canonical_value("consent", "status", v))
         return int((status != "opt_in").sum())
     text = quarantined["content"]
     return int((text.isna() | text.map(unsubscribe_word, na_action="ignore").notna()).sum())

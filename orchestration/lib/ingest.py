@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from orchestration.lib import expectations, fail_closed
-from orchestration.lib.contract import SourceSpec, name_key, value_aliases
+from orchestration.lib.contract import SourceSpec, canonical_value
 from orchestration.lib.identifiers import normalize_email, normalize_id_series, normalize_phone, normalize_series
 from orchestration.lib.landing import FileContractError, landing_entries, partition_files, read_file, source_entries
 from orchestration.lib.parsing import parse_dates, parse_decimals, parse_integers, parse_timestamps
@@ -200,14 +200,6 @@ def read_days(spec: SourceSpec, landing: Path, days: list[date], run_id: str,
     return text, malformed, ledger, failed, warnings
 
 
-def canonical_values(raw: pd.Series, spec: SourceSpec, column: str) -> pd.Series:
-    """An enumerated column as the suite expects it: `name_key` (case, width, spaces), then
-    seeds/value_aliases.csv (`短信` → sms, `unsubscribe` → opt_out)."""
-    aliases = value_aliases(spec.name, column)
-    keys = raw.map(lambda v: name_key(v) if isinstance(v, str) and v.strip() else None, na_action="ignore")
-    return keys.map(lambda k: aliases.get(k, k), na_action="ignore").astype("object")
-
-
 def type_rows(text: pd.DataFrame, spec: SourceSpec, tz: str) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """Parse and normalise the contract's columns. Returns (typed frame, reason, detail), where
     reason is the first parsing problem of a row (or null)."""
@@ -249,8 +241,8 @@ def type_rows(text: pd.DataFrame, spec: SourceSpec, tz: str) -> tuple[pd.DataFra
                 typed[f"{column}_kind"] = norm["kind"]
         elif column in spec.ids:
             typed[column] = normalize_id_series(raw)
-        elif column in spec.enums:
-            typed[column] = canonical_values(raw, spec, column)
+        elif column in spec.enums:      # `短信` → sms, `OPT-OUT` → opt_out
+            typed[column] = raw.map(lambda v: canonical_value(spec.name, column, v)).astype("object")
         else:
             cleaned = raw.astype("string").str.strip()
             typed[column] = cleaned.mask(cleaned == "").astype("object")
