@@ -80,31 +80,54 @@ def prepare_dbt_manifest() -> None:
 
 
 def run_pipeline(start: date, end: date) -> int:
-    """Materialise every asset for arrival days start..end (inclusive) as one Dagster run."""
-    from orchestration.lib.run_days import unfinished_days
+    """Materialise every asset for arrival days start..end (inclusive) as one Dagster run, holding
+    the warehouse's run lock (a second run waits for it)."""
+    from orchestration.lib.run_lock import RunLock, WarehouseLocked, connect_writer, prune_run_history, recover
 
     settings = export_environment()
     check_dates(settings, start, end)
-    unfinished = unfinished_days(settings.warehouse, settings.landing, start)
-    if unfinished:       # a failed or never-run earlier day: its opt-outs must count before anyone is messaged
-        _say(f"earlier day(s) landed but never completed: {', '.join(map(str, unfinished))}; "
-             f"running {unfinished[0]} … {end} in this run")
-        start = unfinished[0]
-    prepare_dagster_home(settings)
+    what = "userops run " + (f"--date {start}" if start == end else f"--from {start} --to {end}")
+    with RunLock(settings.warehouse, what, _say):
+        prepare_dagster_home(settings)
+        import dagster as dg
+
+        instance = dg.DagsterInstance.get()
+        recovered = recover(instance, settings.warehouse, [settings.outbox, settings.reports, settings.serving])
+        if recovered:
+            _say("recovered from an interrupted run: " + "; ".join(recovered))
+        pruned = prune_run_history(instance, settings.run_history_days)
+        if pruned:
+            _say(f"run history: {pruned} run(s) older than {settings.run_history_days} days deleted")
+        try:        # a BI tool holding the warehouse file fails the run now, not after minutes of retries
+            settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+            connect_writer(str(settings.warehouse), settings.serving / "serving.duckdb").close()
+        except WarehouseLocked as error:
+            print(f"[userops] FAILED: {error}", file=sys.stderr, flush=True)
+            return 1
+        return _run_locked(settings, instance, start, end)
+
+
+def _run_locked(settings: Settings, instance, start: date, end: date) -> int:
+    from orchestration.lib.run_days import catch_up
+    from orchestration.lib.run_lock import run_tags
+
+    earlier = catch_up(settings.warehouse, settings.landing, start)
+    if earlier.first:    # a failed, never-run or corrected earlier day: it counts before anyone is messaged
+        _say("; ".join(earlier.reasons()) + f"; running {earlier.first} … {end} in this run")
+        start = earlier.first
     prepare_dbt_manifest()
 
-    import dagster as dg
     from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("daily_pipeline")
-    instance = dg.DagsterInstance.get()
     if start == end:
-        partition = {"partition_key": start.isoformat(), "tags": {}}
+        partition = {"partition_key": start.isoformat(), "tags": run_tags(settings.warehouse)}
     else:
         partition = {"partition_key": None, "tags": {ASSET_PARTITION_RANGE_START_TAG: start.isoformat(),
-                                                      ASSET_PARTITION_RANGE_END_TAG: end.isoformat()}}
+                                                      ASSET_PARTITION_RANGE_END_TAG: end.isoformat(),
+                                                      **run_tags(settings.warehouse)}}
     _say(f"running every asset for {start} … {end} ({(end - start).days + 1} day(s)); "
          f"warehouse {settings.warehouse}; Dagster home {settings.dagster_home}")
     began = time.monotonic()

@@ -2,7 +2,9 @@
 
 import dagster as dg
 
+from orchestration.defs.alerts import alert_on_run_failure
 from orchestration.defs.churn import purchase_model
+from orchestration.defs.executor import one_run_per_warehouse
 from orchestration.defs.identity import identity_components, person_merges_table, person_registry
 from orchestration.defs.ingest import ingest_assets
 from orchestration.defs.recall import contact_log_table, recall_outbox
@@ -21,5 +23,7 @@ defs = dg.Definitions(
             purchase_model, recall_outbox, daily_report, bi_copy, completed_days, person_merges_table, contact_log_table],
     jobs=[all_assets_job],
     schedules=[daily_schedule],
+    sensors=[alert_on_run_failure],
     resources=build_resources(),
+    executor=one_run_per_warehouse,
 )

@@ -2,7 +2,8 @@
 
 One place resolves every location (output contract: USEROPS_LANDING, USEROPS_WAREHOUSE,
 USEROPS_OUTBOX, USEROPS_TZ, USEROPS_START_DATE; USEROPS_REPORTS for the daily report and
-USEROPS_SERVING for the BI serving copy). Relative paths resolve from the repo root, the
+USEROPS_SERVING for the BI serving copy; USEROPS_RUN_HISTORY_DAYS, USEROPS_ALERT_FILE and
+USEROPS_ALERT_WEBHOOK for unattended operation). Relative paths resolve from the repo root, the
 same way dbt resolves the profile's path, and `export_environment()` writes the absolute values
 back so the dbt subprocess sees exactly the file Python opens.
 """
@@ -48,6 +49,9 @@ class Settings:
     timezone: str
     start_date: date
     dagster_home: Path
+    run_history_days: int = 90            # USEROPS_RUN_HISTORY_DAYS: older Dagster runs (and their logs) are pruned
+    alert_file: Path | None = None        # USEROPS_ALERT_FILE: one line per failed run's root failure
+    alert_webhook: str = ""               # USEROPS_ALERT_WEBHOOK: the same lines POSTed as {"text": …}
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -65,7 +69,19 @@ class Settings:
             timezone=os.environ.get("USEROPS_TZ") or DEFAULTS["USEROPS_TZ"],
             start_date=start_date,
             dagster_home=_path("DAGSTER_HOME"),
+            run_history_days=_int("USEROPS_RUN_HISTORY_DAYS", 90),
+            alert_file=_path("USEROPS_ALERT_FILE") if os.environ.get("USEROPS_ALERT_FILE")
+            else _path("DAGSTER_HOME") / "alerts.log",
+            alert_webhook=os.environ.get("USEROPS_ALERT_WEBHOOK", ""),
         )
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    try:
+        return int(raw) if raw else default
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a whole number") from None
 
 
 def export_environment(settings: Settings | None = None) -> Settings:

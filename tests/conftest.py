@@ -30,7 +30,7 @@ def pytest_configure(config):
 
 # Files whose fixtures run whole pipelines, slowest first: under pytest-xdist each file goes to one
 # worker in collection order, so starting these early keeps one long file from running alone at the end.
-SLOW_FIRST = ["test_daily_vs_rebuild.py", "test_churn.py", "test_recall.py", "test_fail_closed.py", "test_pipeline.py", "test_profile.py",
+SLOW_FIRST = ["test_kill_and_rerun.py", "test_daily_vs_rebuild.py", "test_churn.py", "test_recall.py", "test_fail_closed.py", "test_pipeline.py", "test_profile.py",
               "test_serving.py", "test_identity.py", "test_ui.py"]
 
 
@@ -77,6 +77,28 @@ def cli_env(tmp_path: Path, landing: Path) -> dict[str, str]:
     return {"USEROPS_LANDING": str(landing), "USEROPS_WAREHOUSE": str(tmp_path / "wh" / "warehouse.duckdb"),
             "DAGSTER_HOME": str(tmp_path / "dagster_home"), "USEROPS_OUTBOX": str(tmp_path / "outbox"),
             "USEROPS_REPORTS": str(tmp_path / "reports"), "USEROPS_SERVING": str(tmp_path / "serving")}
+
+
+VOLATILE_COLUMNS = {"_run_id", "run_id"}       # lineage of the run itself, not data
+
+
+def warehouse_digest(path) -> dict[str, str]:
+    """A digest of every table's content below the pipeline's own bookkeeping (order-independent)."""
+    import hashlib
+
+    import duckdb
+
+    digests = {}
+    with duckdb.connect(str(path), read_only=True) as conn:
+        tables = conn.execute("select table_schema, table_name from information_schema.tables where table_schema in "
+                              "('raw', 'staging', 'intermediate', 'identity', 'churn', 'recall', 'marts')").fetchall()
+        for schema, table in tables:
+            columns = [c[0] for c in conn.execute(f'describe "{schema}"."{table}"').fetchall()
+                       if c[0] not in VOLATILE_COLUMNS]
+            rows = conn.execute(f'select {", ".join(chr(34) + c + chr(34) for c in columns)} '
+                                f'from "{schema}"."{table}" order by all').fetchall()
+            digests[f"{schema}.{table}"] = hashlib.sha256(repr(rows).encode()).hexdigest()
+    return digests
 
 
 def shared_session_root(tmp_path_factory) -> Path:

@@ -142,6 +142,7 @@ def test_the_schedule_catches_up_a_day_that_never_completed(tmp_path, monkeypatc
     import duckdb
 
     from orchestration.defs.schedules import scheduled_request
+    from orchestration.lib.raw_store import ensure_ledger
     from orchestration.lib.run_days import record_completed
     from orchestration.settings import Settings
 
@@ -149,9 +150,9 @@ def test_the_schedule_catches_up_a_day_that_never_completed(tmp_path, monkeypatc
     monkeypatch.setenv("USEROPS_WAREHOUSE", str(warehouse))
     monkeypatch.setenv("USEROPS_LANDING", str(tmp_path / "landing"))
     with duckdb.connect(str(warehouse)) as conn:
-        conn.execute("create schema raw")
-        conn.execute("create table raw.ingested_files (source varchar, _dt date)")
-        conn.execute("insert into raw.ingested_files values ('online', '2026-11-19'), ('online', '2026-11-20')")
+        ensure_ledger(conn)
+        conn.execute("insert into raw.ingested_files (source, _dt, file) values "
+                     "('online', '2026-11-19', 'a'), ('online', '2026-11-20', 'b')")
         record_completed(conn, [date(2026, 11, 19)], "run-1")             # 11-20 failed
     tick = datetime(2026, 11, 22, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     request = scheduled_request(Settings.from_env(), tick)

@@ -3,7 +3,7 @@ in files and folders the reader used to skip, as SMS STOP replies, as a re-used 
 day whose run failed — never let anyone who refused be texted.
 
 Everyone registers on 09-01 and buys on 09-13, so on 09-20 they are first lapsed buyers (7 days
-quiet) whose rule sends SMS. P00…P09 are plain; each of R01…R14 refuses SMS (or everything) one way or another.
+quiet) whose rule sends SMS. P00…P09 are plain; each of R01…R15 refuses SMS (or everything) one way or another.
 """
 
 import json
@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import cli_env, run_cli, write
 
 PLAIN = [f"P{i:02d}" for i in range(10)]
-REFUSING = [f"R{i:02d}" for i in range(1, 15)]
+REFUSING = [f"R{i:02d}" for i in range(1, 16)]
 PEOPLE = PLAIN + REFUSING
 PHONES = {p: f"1390013{i:04d}" for i, p in enumerate(PEOPLE)}
 CONSENT = "consent_id,event_time,channel,identifier_type,identifier_value,status,source\n"
@@ -54,6 +54,9 @@ def _landing(landing):
     write(landing / "sms_replies" / "dt=2026-09-08" / "aliyun_mo.csv",
           f"phone_number,content,send_time,sign_name\n{p['R12']},TD,2026-09-08 09:00:00,userops\n"
           f"{p['P00']},好的,2026-09-08 09:00:00,userops\n")
+    # 09-18: R15's opt-out, exported with a mistyped phone (corrected later under the same name).
+    write(landing / "consent" / "dt=2026-09-18" / "optouts.csv",
+          CONSENT + "c15,2026-09-18 10:00:00,sms,phone,13900139999,opt_out,\n")
     # 09-19: R14 opts out, but the day's second online file lacks a required column: the day fails.
     write(landing / "consent" / "dt=2026-09-19" / "optouts.csv",
           CONSENT + f"c14,2026-09-19 10:00:00,sms,phone,{p['R14']},opt_out,\n")
@@ -78,6 +81,8 @@ def runs(tmp_path_factory):
     next_day = run_cli(["run", "--date", "2026-09-20"], env)           # 09-19 never completed
     next_day_outbox = (tmp / "outbox" / "dt=2026-09-20").exists()
     (landing / "online" / "dt=2026-09-19" / "broken.jsonl").unlink()   # the operator fixes the delivery
+    write(landing / "consent" / "dt=2026-09-18" / "optouts.csv",       # and the vendor re-delivers 09-18, corrected
+          CONSENT + f"c15,2026-09-18 10:00:00,sms,phone,{PHONES['R15']},opt_out,\n")
     fixed = run_cli(["run", "--date", "2026-09-20"], env)
     assert fixed.returncode == 0, fixed.stdout[-4000:] + fixed.stderr[-4000:]
     conn = duckdb.connect(env["USEROPS_WAREHOUSE"], read_only=True)
@@ -92,7 +97,8 @@ def test_a_day_whose_run_failed_is_not_skipped(runs):
     assert runs["next_day"].returncode == 1
     assert "landed but never completed: 2026-09-19; running 2026-09-19 … 2026-09-20" in runs["next_day"].stdout
     assert "broken.jsonl" in runs["next_day"].stderr and not runs["next_day_outbox"]
-    assert "running 2026-09-19 … 2026-09-20" in runs["fixed"].stdout
+    assert "2026-09-18 changed after its run: consent/dt=2026-09-18/optouts.csv" in runs["fixed"].stdout
+    assert "running 2026-09-18 … 2026-09-20" in runs["fixed"].stdout
     done = {str(d) for (d,) in runs["conn"].execute("select day from pipeline.completed_days").fetchall()}
     assert {"2026-09-19", "2026-09-20"} <= done
 
@@ -109,6 +115,15 @@ def test_nobody_who_refused_is_texted(runs):
     problems = dict(runs["conn"].execute("select identifier_value, read_problem from staging.stg_consent__events "
                                          "where read_problem is not null").fetchall())
     assert problems == {"+86" + PHONES["R08"]: "unknown_channel", "+86" + PHONES["R09"]: "unknown_status"}
+
+
+def test_a_corrected_file_replaces_the_earlier_version(runs):
+    phones = {p for (p,) in runs["conn"].execute("select identifier_value from staging.stg_consent__events "
+                                                 "where consent_id = 'c15'").fetchall()}
+    assert phones == {"+86" + PHONES["R15"]}                           # the mistyped phone is gone
+    note = runs["conn"].execute("select note from raw.ingested_files "
+                                "where file = 'consent/dt=2026-09-18/optouts.csv'").fetchone()[0]
+    assert note.startswith("re-delivered: replaces the version ")
 
 
 def test_every_landing_file_is_in_the_ledger_with_rows_accounted(runs):

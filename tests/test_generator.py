@@ -29,9 +29,10 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
 
 def test_every_source_and_format_is_written(sample):
     landing = sample["landing"]
-    assert set(sample["written"]) == set(SOURCES) - {"sms_replies"}       # the sample has no SMS replies (yet)
+    assert set(sample["written"]) == set(SOURCES)
     names = {p.name for p in landing.rglob("*") if p.is_file()}
-    assert {"part-0001.jsonl", "part-0002.jsonl.gz", "stores.csv", "orders.parquet", "wechat.jsonl", "optouts.csv"} <= names
+    assert {"part-0001.jsonl", "part-0002.jsonl.gz", "stores.csv", "orders.parquet", "wechat.jsonl", "optouts.csv",
+            "aliyun_mo.csv"} <= names
     offline = next((landing / "offline").rglob("stores.csv")).read_bytes()
     assert offline.decode("gbk") and not _is_utf8(offline)                    # GBK, Chinese content
     consent = next((landing / "consent").rglob("optouts.csv")).read_bytes()
@@ -57,7 +58,8 @@ def test_messiness_is_present(sample):
     assert online["event_id"].duplicated().any()                                # duplicate events
     messiness = json.loads((sample["truth"] / "messiness.json").read_text())
     for key in ("duplicate_events_next_day", "late_online_events", "order_versions", "store_counter_phone",
-                "test_email", "all_zero_device_id", "invites", "consent_events"):
+                "test_email", "all_zero_device_id", "invites", "consent_events", "consent_values_in_vendor_spellings",
+                "sms_stop_replies"):
         assert messiness.get(key, 0) > 0, key
 
 

@@ -1,7 +1,7 @@
 """End to end through the real `userops` command, the real Dagster instance, dbt and DuckDB."""
 
-import hashlib
 import json
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -13,26 +13,9 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.defs.ingest import ingest_assets
 from orchestration.defs.resources import LandingZone
+from orchestration.lib.contract import SOURCES
 from orchestration.lib.serving import read_only_connection
-from tests.conftest import cli_env
-from tests.conftest import run_cli, write
-
-VOLATILE = {"_run_id", "run_id"}       # lineage of the run itself, not data
-
-
-def _snapshot(path) -> dict[str, str]:
-    """A digest of every raw and staging table's content (order-independent)."""
-    digests = {}
-    with duckdb.connect(str(path), read_only=True) as conn:
-        tables = conn.execute("select table_schema, table_name from information_schema.tables "
-                              "where table_schema in ('raw', 'staging', 'intermediate', 'identity', 'churn', 'recall', 'marts')").fetchall()
-        for schema, table in tables:
-            columns = [c[0] for c in conn.execute(f'describe "{schema}"."{table}"').fetchall() if c[0] not in VOLATILE]
-            rows = conn.execute(f'select {", ".join(chr(34) + c + chr(34) for c in columns)} '
-                                f'from "{schema}"."{table}" order by all').fetchall()
-            digests[f"{schema}.{table}"] = hashlib.sha256(repr(rows).encode()).hexdigest()
-    return digests
-
+from tests.conftest import cli_env, run_cli, warehouse_digest, write
 
 def test_range_run_succeeds_and_prints_counts(pipeline_run):
     result = pipeline_run["result"]
@@ -44,7 +27,7 @@ def test_warehouse_holds_every_day_and_accounts_for_every_row(pipeline_run):
     with duckdb.connect(str(pipeline_run["warehouse"]), read_only=True) as conn:
         days = conn.execute("select count(distinct _dt) from raw.online").fetchone()[0]
         assert days == 14
-        for source in ("online", "offline", "sales", "social", "consent"):
+        for source in SOURCES:
             read, = conn.execute("select sum(rows_read) from raw.ingested_files where source = ?", [source]).fetchone()
             loaded, = conn.execute(f"select count(*) from raw.{source}").fetchone()
             quarantined, = conn.execute(f"select count(*) from raw.quarantine_{source}").fetchone()
@@ -69,6 +52,55 @@ def test_warehouse_holds_every_day_and_accounts_for_every_row(pipeline_run):
         assert reasons, "the sample carries bad rows that must land in quarantine"
 
 
+def _refusing_phones(landing) -> dict[str, set[str]]:
+    """Phones that refused SMS or every channel in the sample's own files, read without the
+    pipeline: consent rows in the spellings the generator writes, and STOP replies."""
+    import unicodedata
+
+    import pandas as pd
+
+    def digits(value) -> str:
+        return re.sub(r"\D", "", unicodedata.normalize("NFKC", str(value)))[-11:]
+
+    refusing = {"sms": set(), "all": set()}
+    for path in (landing / "consent").rglob("*.csv"):
+        rows = pd.read_csv(path, dtype=str, encoding="utf-8-sig", on_bad_lines="skip").fillna("")
+        for row in rows.itertuples():
+            channel, status, kind = (str(v).strip().lower() for v in (row.channel, row.status, row.identifier_type))
+            if status in {"opt_out", "退订", "unsubscribe"} and kind in {"phone", "mobile", "手机号"}:
+                if channel in {"sms", "短信"}:
+                    refusing["sms"].add(digits(row.identifier_value))
+                elif channel in {"all", "全部"}:
+                    refusing["all"].add(digits(row.identifier_value))
+    for path in (landing / "sms_replies").rglob("*.csv"):
+        rows = pd.read_csv(path, dtype=str)
+        refusing["sms"] |= {digits(r.phone_number) for r in rows.itertuples()
+                            if r.content.strip().lower() in {"td", "退订", "t", "r", "拒收", "n", "stop"}}
+    return refusing
+
+
+def test_on_the_sample_nobody_who_refused_is_messaged_and_every_file_is_accounted(pipeline_run):
+    landing, outbox = pipeline_run["landing"], Path(pipeline_run["env"]["USEROPS_OUTBOX"])
+    refusing = _refusing_phones(landing)
+    assert refusing["sms"] and refusing["all"]           # the sample carries both, in vendor spellings
+    sms_text = "".join(p.read_text(errors="replace") for p in outbox.glob("dt=*/sms/**/*") if p.is_file())
+    every_text = "".join(p.read_text(errors="replace") for p in outbox.rglob("*") if p.is_file()
+                         and p.suffix in {".csv", ".json", ".jsonl", ".txt"})
+    assert sms_text, "the sample's last day texts someone"
+    assert [p for p in refusing["sms"] | refusing["all"] if p in sms_text] == []
+    assert [p for p in refusing["all"] if p in every_text] == []
+    with duckdb.connect(str(pipeline_run["warehouse"]), read_only=True) as conn:
+        person = dict(conn.execute("select identifier_value, person_id from marts.identity_map "
+                                   "where identifier_type = 'phone'").fetchall())
+        audience = conn.execute("select person_id, channel from marts.recall_audience").fetchall()
+        ledger = {f for (f,) in conn.execute("select file from raw.ingested_files").fetchall()}
+    blocked_sms = {person.get("+86" + p) for p in refusing["sms"] | refusing["all"]} - {None}
+    blocked_all = {person.get("+86" + p) for p in refusing["all"]} - {None}
+    assert blocked_sms and [(p, c) for p, c in audience if (c == "sms" and p in blocked_sms) or p in blocked_all] == []
+    files = {p.relative_to(landing).as_posix() for p in landing.rglob("*") if p.is_file() and not p.name.startswith(".")}
+    assert files - ledger == set()
+
+
 def _files(folder) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
@@ -80,7 +112,7 @@ def test_rerunning_a_day_leaves_identical_tables_and_files_while_bi_reads(pipeli
     shutil.copytree(pipeline_run["tmp"], work, ignore=shutil.ignore_patterns("*.lock"))
     env = {**pipeline_run["env"], **cli_env(work, work / "landing")}
     warehouse = work / "wh" / "warehouse.duckdb"
-    before = _snapshot(warehouse)
+    before = warehouse_digest(warehouse)
     outbox = _files(work / "outbox")
     assert any(path.startswith("dt=2026-08-14/sms/") for path in outbox)
     served = work / "serving" / "serving.duckdb"
@@ -89,7 +121,7 @@ def test_rerunning_a_day_leaves_identical_tables_and_files_while_bi_reads(pipeli
     inode = served.stat().st_ino
     result = run_cli(["run", "--date", "2026-08-07"], env)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert _snapshot(warehouse) == before
+    assert warehouse_digest(warehouse) == before
     assert _files(work / "outbox") == outbox                           # the same bytes, manifest included
     assert bi.execute("select count(*), sum(users) from marts.nine_grid_summary").fetchone() == rows   # still usable
     bi.close()

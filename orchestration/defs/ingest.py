@@ -13,18 +13,22 @@ for what belongs to no source.
 
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from orchestration.defs.partitions import DAILY_WAREHOUSE_ASSET
-from orchestration.defs.resources import LandingZone
-from orchestration.lib import expectations
-from orchestration.lib.contract import SOURCES, SourceSpec
+from orchestration.defs.resources import LandingZone, OutputFolder
+from orchestration.lib import erasure, expectations, failpoints
+from orchestration.lib.contract import ERASURE, SOURCES, SourceSpec
 from orchestration.lib.ingest import (
-    LEDGER_COLUMNS, IngestTotals, ignored_entries, ignored_ledger, ingest, plan_batches, unit_errors, volume_warnings,
+    LEDGER_COLUMNS, IngestTotals, freshness_warnings, ignored_entries, ignored_ledger, ingest, plan_batches, unit_errors,
+    volume_warnings,
 )
-from orchestration.lib.raw_store import daily_history, known_files, replace_unsorted, replace_window, table_rows
+from orchestration.lib.raw_store import (
+    daily_history, known_files, previous_versions, replace_ledger, replace_window, table_rows,
+)
 from orchestration.lib.run_days import ensure_completed_days
 
 
@@ -49,7 +53,8 @@ def _listed(lines: list[str]) -> dg.MetadataValue:
     return dg.MetadataValue.md("\n".join(f"- {line}" for line in lines[:200]) or "none")
 
 
-def check_results(spec: SourceSpec, result: IngestTotals, history=((), ())) -> list[dg.AssetCheckResult]:
+def check_results(spec: SourceSpec, result: IngestTotals, history=((), ()),
+                  days: list[date] = ()) -> list[dg.AssetCheckResult]:
     meta = expectations.load_suite_json(spec.name).get("meta", {})
     limits = expectations.quarantine_thresholds(spec.name)
     warn, error = limits.warn, limits.error
@@ -61,6 +66,7 @@ def check_results(spec: SourceSpec, result: IngestTotals, history=((), ())) -> l
     warnings = result.warnings + volume_warnings(spec, result, list(history[0]),
                                                  float(volume.get("min_share_of_trailing_median", 0.2)),
                                                  int(volume.get("min_days", 7)))
+    warnings += freshness_warnings(spec, result, list(history[0]), list(days), int(volume.get("streak_days", 7)))
     # Where people are concerned a file we did not read may hold a refusal: that stops the run.
     ignored = [w for w in result.warnings if " ignored: " in w]
     checks = [
@@ -124,7 +130,7 @@ def check_specs(spec: SourceSpec, key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
                           description="Share of rows set aside in quarantine stays under the thresholds."),
         dg.AssetCheckSpec("deliveries_as_expected", asset=key, blocking=True,
                           description=("Nothing under the source's folder was ignored, headers matched the contract, "
-                                       "no day fell far below the trailing volume.")),
+                                       "no day fell far below the trailing volume, a daily source did not stop.")),
     ]
     if spec.fail_closed:
         specs.append(dg.AssetCheckSpec("unattributed_opt_outs", asset=key, blocking=True,
@@ -146,6 +152,7 @@ def build_ingest_asset(spec: SourceSpec) -> dg.AssetsDefinition:
                      f"rows with a reason in `raw.quarantine_{spec.name}`."),
         **DAILY_WAREHOUSE_ASSET,
         check_specs=check_specs(spec, key),
+        deps=[ERASURE_KEY],          # erasure requests first: nobody erased today is loaded again
     )
     def _ingest(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: DuckDBResource):
         start, end, days = window_days(context)
@@ -156,11 +163,16 @@ def build_ingest_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         with warehouse.get_connection() as conn:
             seen = known_files(conn, spec, start)
             history = daily_history(conn, spec, start)
+            previous = previous_versions(conn, spec, start, end)
+            tombstones = erasure.load_tombstones(conn)
+        salt = erasure.salt(Path(warehouse.database)) if tombstones else b""
         totals = IngestTotals()
         for number, batch in enumerate(batches, start=1):
-            result = ingest(spec, landing.root, batch, landing.timezone, run_id, seen, undated=number == len(batches))
+            result = ingest(spec, landing.root, batch, landing.timezone, run_id, seen, undated=number == len(batches),
+                            previous=previous, tombstones=tombstones, salt=salt)
             with warehouse.get_connection() as conn:    # one transaction per batch of days
                 replace_window(conn, spec, result, batch[0], batch[-1] + timedelta(days=1), run_id)
+            failpoints.reached("ingested_a_batch")
             seen.update({f["sha256"]: f["file"] for f in result.files.to_dict(orient="records")
                          if f["status"] in ("loaded", "truncated")})
             totals.add(result)
@@ -173,13 +185,15 @@ def build_ingest_asset(spec: SourceSpec) -> dg.AssetsDefinition:
             context.log.warning(line)
         reasons = dict(sorted(totals.reasons.items()))
         context.log.info(f"{spec.name}: read {totals.rows_read:,}, loaded {totals.rows_loaded:,}, "
-                         f"quarantined {totals.rows_quarantined:,} {reasons or ''}")
+                         f"quarantined {totals.rows_quarantined:,} {reasons or ''}"
+                         + (f", dropped {totals.rows_erased:,} naming erased persons only" if totals.rows_erased else ""))
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": stored,
                 "rows_read": totals.rows_read,
                 "rows_loaded": totals.rows_loaded,
                 "rows_quarantined": totals.rows_quarantined,
+                "rows_erased": totals.rows_erased,
                 "quarantined_by_reason": dg.MetadataValue.json(reasons),
                 "files": len(totals.files),
                 "files_failed": len(totals.failed_files),
@@ -187,7 +201,7 @@ def build_ingest_asset(spec: SourceSpec) -> dg.AssetsDefinition:
                     totals.files[:200], ["_dt", "file", "status", "encoding", "rows_read", "rows_loaded",
                                          "rows_quarantined"])),
             },
-            check_results=check_results(spec, totals, history),
+            check_results=check_results(spec, totals, history, days),
         )
 
     return _ingest
@@ -213,7 +227,7 @@ def landing_zone(context: dg.AssetExecutionContext, landing: LandingZone, wareho
                                     context.run.run_id)
     files = pd.DataFrame(rows, columns=LEDGER_COLUMNS).assign(rows_loaded=0, rows_quarantined=0)
     with warehouse.get_connection() as conn:
-        replace_unsorted(conn, files, start, end)
+        replace_ledger(conn, None, files, start, end)
         ensure_completed_days(conn, start)
     for line in warnings:
         context.log.warning(line)
@@ -225,4 +239,59 @@ def landing_zone(context: dg.AssetExecutionContext, landing: LandingZone, wareho
     )
 
 
-ingest_assets = [*(build_ingest_asset(spec) for spec in SOURCES.values()), landing_zone]
+ERASURE_KEY = dg.AssetKey(["privacy", "erasure"])
+
+
+@dg.asset(
+    key=ERASURE_KEY,
+    group_name="ingest",
+    description=("Erasure requests (PIPL Art. 47) from `<landing>/erasure/dt=…/`, carried out before anything "
+                 "else of the day is loaded: the person behind each identifier is removed from every table, "
+                 "the retained outbox files are scrubbed, salted-hash tombstones keep them from coming back "
+                 "(`privacy.erasure_tombstones`), and `marts.erasure_log` records each request without clear "
+                 "values. See orchestration/lib/erasure.py."),
+    **DAILY_WAREHOUSE_ASSET,
+    check_specs=[
+        dg.AssetCheckSpec("requests_readable", asset=ERASURE_KEY, blocking=True,
+                          description="Every erasure request could be read (one that cannot is never dropped)."),
+        dg.AssetCheckSpec("no_trace_left", asset=ERASURE_KEY, blocking=True,
+                          description="No table and no outbox file holds any form of an erased identifier."),
+    ],
+)
+def erasure_requests(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: DuckDBResource,
+                     outbox: OutputFolder):
+    import pandas as pd
+
+    start, end, days = window_days(context)
+    result = ingest(ERASURE, landing.root, days, landing.timezone, context.run.run_id)
+    # Only file names, rows and reasons leave this step: a request's value is never logged or stored.
+    unreadable = [f"{r['_source_file']} row {r['_row_number']}: {r['_reason']} ({r['_detail']})"
+                  for r in result.quarantined.to_dict(orient="records")]
+    with warehouse.get_connection() as conn:
+        replace_ledger(conn, ERASURE.name, result.files, start, end)
+    done, problems = None, []
+    if len(result.loaded) and not unreadable and not result.failed_files:
+        requests = result.loaded.drop_duplicates("request_id").sort_values("request_id")
+        with warehouse.get_connection() as conn:
+            done = erasure.erase(conn, requests, erasure.salt(Path(warehouse.database)), outbox.root,
+                                 days[-1].isoformat(), pd.Timestamp.now(tz=landing.timezone).tz_localize(None))
+        problems = done.problems
+        context.log.info(f"erasure: {len(requests):,} request(s), {len(done.persons):,} person(s), "
+                         f"{len(done.identifiers):,} identifier(s) erased; rows removed: "
+                         f"{dict(sorted(done.rows_removed.items())) or 'none'}")
+    return dg.MaterializeResult(
+        metadata={"requests": len(result.loaded), "persons_erased": len(done.persons) if done else 0,
+                  "rows_removed": dg.MetadataValue.json(dict(sorted(done.rows_removed.items())) if done else {})},
+        check_results=[
+            dg.AssetCheckResult(check_name="requests_readable", passed=not (unreadable or result.failed_files),
+                                severity=dg.AssetCheckSeverity.ERROR,
+                                description="; ".join((result.failed_files + unreadable)[:10])
+                                or "Every erasure request was read."),
+            dg.AssetCheckResult(check_name="no_trace_left", passed=not problems, severity=dg.AssetCheckSeverity.ERROR,
+                                description=("could not clean: " + "; ".join(problems[:10])) if problems
+                                else "No copy holds the erased identifiers."),
+        ],
+    )
+
+
+ingest_assets = [*(build_ingest_asset(spec) for spec in SOURCES.values()), landing_zone, erasure_requests]

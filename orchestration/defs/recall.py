@@ -16,8 +16,9 @@ from dagster_duckdb import DuckDBResource
 from orchestration.defs.partitions import DAILY_WAREHOUSE_ASSET
 from orchestration.defs.resources import OutputFolder
 from orchestration.defs.transform import dbt_after_purchase_model
+from orchestration.lib import failpoints
 from orchestration.lib.channels import Contact, PreSendError, Template, ads, call, email, push, sms, wechat, wecom
-from orchestration.lib.outbox import DayOutbox, OutboxError
+from orchestration.lib.outbox import DayOutbox, OutboxError, expire
 from orchestration.settings import REPO_ROOT
 
 CONTACT_LOG = "recall.contact_log"
@@ -90,7 +91,8 @@ def recall_outbox(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
             "select channel, cost_per_message, window_end_hour, batch_size, sign_name from main.recall_channels").fetchall()}
         rules = {r[0]: r for r in conn.execute("select rule_id, template_id, allow_empty from main.recall_rules").fetchall()}
         blocked = [w for (w,) in conn.execute("select word from main.blocked_words order by word").fetchall()]
-        base_url, = conn.execute("select landing_base_url from intermediate.int_recall_settings").fetchone()
+        base_url, retention_days = conn.execute(
+            "select landing_base_url, outbox_retention_days from intermediate.int_recall_settings").fetchone()
         consent_snapshot = hashlib.sha256(repr(conn.execute(
             "select * from intermediate.int_recall_consent order by all").fetchall()).encode()).hexdigest()
         exclusions = conn.execute("""select rule_id, outcome, persons from marts.recall_exclusions
@@ -160,7 +162,9 @@ def recall_outbox(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
             "dropped_at_recheck": {reason: int(n) for reason, n in dropped.recheck.value_counts().sort_index().items()},
             "channels": {channel: {k: round(v, 2) for k, v in values.items()} for channel, values in sorted(summary.items())},
         }
+        failpoints.reached("outbox_files_written")
         folder, written = day_outbox.commit(manifest)
+        failpoints.reached("outbox_committed")
     except PreSendError as error:
         day_outbox.abandon()
         raise dg.Failure(f"pre-send checks failed, nothing written: {error}") from error
@@ -191,6 +195,10 @@ def recall_outbox(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
         conn.execute("commit")
         conn.unregister("todays_contacts")
 
+    expired = expire(outbox.root, day, retention_days)
+    if expired:
+        context.log.info(f"outbox retention ({retention_days} days): files of {', '.join(expired)} deleted, "
+                         "manifests kept")
     context.log.info(f"recall {day_text}: {len(treatment):,} contacts in {len(day_outbox.files)} files "
                      f"({'written' if written else 'already there, unchanged'}), "
                      f"{int((rows.test_group == 'control').sum()):,} held out, {len(dropped):,} dropped at the re-check")
@@ -202,6 +210,7 @@ def recall_outbox(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
         "control_holdouts": int((rows.test_group == "control").sum()),
         "dropped_at_recheck": int(len(dropped)),
         "files": len(day_outbox.files),
+        "expired_days": dg.MetadataValue.json(expired),
         "cost_cny": round(sum(v.get("cost", 0) for v in summary.values()), 2),
         "by_channel": dg.MetadataValue.json({k: dict(v) for k, v in summary.items()}),
         "eligibility": dg.MetadataValue.md(f"| rule | outcome | persons |\n|---|---|---|\n{table}"),

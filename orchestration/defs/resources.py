@@ -2,6 +2,7 @@
 environment (USEROPS_LANDING, USEROPS_WAREHOUSE, USEROPS_TZ, USEROPS_REPORTS, USEROPS_OUTBOX,
 USEROPS_SERVING)."""
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -9,6 +10,7 @@ from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
 from orchestration.dbt_project import dbt_project
+from orchestration.lib.serving import SERVING_FILE
 from orchestration.settings import Settings
 
 
@@ -36,12 +38,36 @@ class OutputFolder(dg.ConfigurableResource):
         return Path(self.path)
 
 
+class Warehouse(DuckDBResource):
+    """The DuckDB warehouse. A file held by another process (a BI tool pointed at the wrong file)
+    fails the step within seconds, naming that process and the serving copy to open instead,
+    rather than retrying for minutes."""
+
+    serving_copy: str = ""
+    lock_wait_s: float = 10.0
+
+    @contextmanager
+    def get_connection(self):
+        from orchestration.lib.run_lock import WarehouseLocked, connect_writer
+
+        try:
+            conn = connect_writer(self.database, Path(self.serving_copy) if self.serving_copy else None,
+                                  self.lock_wait_s, {"custom_user_agent": "dagster", **self.connection_config})
+        except WarehouseLocked as error:
+            raise dg.Failure(str(error), allow_retries=False) from None
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
 def build_resources(settings: Settings | None = None) -> dict:
     settings = settings or Settings.from_env()
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)   # DuckDB will not create folders
     return {
         "landing": LandingZone(path=str(settings.landing), timezone=settings.timezone),
-        "warehouse": DuckDBResource(database=str(settings.warehouse)),
+        "warehouse": Warehouse(database=str(settings.warehouse),
+                               serving_copy=str(settings.serving / SERVING_FILE)),
         "dbt": DbtCliResource(project_dir=dbt_project),
         "reports": OutputFolder(path=str(settings.reports)),
         "outbox": OutputFolder(path=str(settings.outbox)),

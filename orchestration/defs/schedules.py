@@ -1,12 +1,13 @@
 """One job over every asset, and the daily schedule that runs it for yesterday (and for any
-earlier day that landed but never completed: see orchestration/lib/run_days.py)."""
+earlier day that landed but never completed, or whose files changed since its run: see
+orchestration/lib/run_days.py)."""
 
 from datetime import datetime, timedelta
 
 import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from orchestration.lib.run_days import unfinished_days
+from orchestration.lib.run_days import catch_up
 from orchestration.settings import Settings
 
 all_assets_job = dg.define_asset_job(
@@ -17,16 +18,16 @@ all_assets_job = dg.define_asset_job(
 
 
 def scheduled_request(settings: Settings, tick: datetime) -> dg.RunRequest:
-    """Yesterday's partition in business time, widened back to the first unfinished earlier day."""
+    """Yesterday's partition in business time, widened back to the first earlier day to run again."""
     from zoneinfo import ZoneInfo
 
     day = tick.astimezone(ZoneInfo(settings.timezone)).date() - timedelta(days=1)
-    unfinished = unfinished_days(settings.warehouse, settings.landing, day)
-    if not unfinished:
+    earlier = catch_up(settings.warehouse, settings.landing, day)
+    if not earlier.first:
         return dg.RunRequest(run_key=day.isoformat(), partition_key=day.isoformat())
-    return dg.RunRequest(run_key=f"{unfinished[0]}..{day}", tags={
-        ASSET_PARTITION_RANGE_START_TAG: unfinished[0].isoformat(), ASSET_PARTITION_RANGE_END_TAG: day.isoformat(),
-        "userops/catch_up": ", ".join(map(str, unfinished))})
+    return dg.RunRequest(run_key=f"{earlier.first}..{day}", tags={
+        ASSET_PARTITION_RANGE_START_TAG: earlier.first.isoformat(), ASSET_PARTITION_RANGE_END_TAG: day.isoformat(),
+        "userops/catch_up": "; ".join(earlier.reasons())[:4000]})
 
 
 @dg.schedule(job=all_assets_job, cron_schedule="0 2 * * *", name="daily_pipeline_schedule",

@@ -39,6 +39,8 @@ class SourceSpec:
     enums: tuple[str, ...] = ()
     # Where people are concerned (consent, STOP replies) an unreadable delivery stops the run.
     fail_closed: bool = False
+    # column → identifier type, for the columns that identify a person (erasure blanks them).
+    identifiers: dict[str, str] = field(default_factory=dict)
 
 
 ONLINE = SourceSpec(
@@ -51,6 +53,8 @@ ONLINE = SourceSpec(
     timestamps=("event_time",), phones=("phone",), emails=("email",),
     ids=("event_id", "device_id", "push_token", "member_id", "wechat_openid", "wechat_unionid",
          "item_id", "campaign_id"),
+    identifiers={c: c for c in ("device_id", "push_token", "member_id", "phone", "email", "wechat_openid",
+                                "wechat_unionid")},
 )
 
 OFFLINE = SourceSpec(
@@ -61,6 +65,7 @@ OFFLINE = SourceSpec(
     required=("record_id", "record_time", "record_type"),
     timestamps=("record_time",), dates=("birthday",), phones=("phone",), enums=("record_type",),
     ids=("record_id", "store_id", "member_card_no"),
+    identifiers={"member_card_no": "member_card_no", "phone": "phone"},
 )
 
 SALES = SourceSpec(
@@ -75,6 +80,7 @@ SALES = SourceSpec(
     ids=("order_id", "store_id", "member_id", "member_card_no", "wechat_openid", "coupon_id",
          "campaign_id"),
     defaults={"updated_at": "order_time", "refund_amount": 0.0},
+    identifiers={c: c for c in ("member_id", "member_card_no", "phone", "email", "wechat_openid")},
 )
 
 SOCIAL = SourceSpec(
@@ -87,6 +93,8 @@ SOCIAL = SourceSpec(
     timestamps=("interaction_time",), integers=("follower_count",), phones=("phone",), enums=("platform", "action"),
     ids=("interaction_id", "wechat_openid", "wechat_unionid", "wecom_external_userid",
          "wecom_owner", "weibo_uid", "douyin_id", "invitee_openid"),
+    identifiers={**{c: c for c in ("wechat_openid", "wechat_unionid", "wecom_external_userid", "weibo_uid",
+                                   "douyin_id", "phone")}, "invitee_openid": "wechat_openid"},
 )
 
 CONSENT = SourceSpec(
@@ -105,10 +113,23 @@ SMS_REPLIES = SourceSpec(
                  "(seeds/unsubscribe_words.csv) is an SMS opt-out of the replying phone."),
     columns=("phone", "content", "replied_at", "sign_name", "gateway"),
     required=("phone", "content", "replied_at"),
-    timestamps=("replied_at",), phones=("phone",), fail_closed=True,
+    timestamps=("replied_at",), phones=("phone",), fail_closed=True, identifiers={"phone": "phone"},
 )
 
+# Read by the erasure step, never stored as delivered (orchestration/lib/erasure.py); a request
+# that cannot be read fails the run (it cannot be carried out, and must not be dropped).
+ERASURE = SourceSpec(
+    name="erasure", key="request_id", event_time="requested_at",
+    description="Requests to erase a person (PIPL Art. 47), one identifier each.",
+    columns=("request_id", "requested_at", "identifier_type", "identifier_value"),
+    required=("request_id", "requested_at", "identifier_type", "identifier_value"),
+    timestamps=("requested_at",), ids=("request_id",), enums=("identifier_type",),
+    typed_identifier=("identifier_type", "identifier_value"),
+)
+
+# The sources loaded into `raw`, and every folder the landing zone may hold.
 SOURCES: dict[str, SourceSpec] = {s.name: s for s in (ONLINE, OFFLINE, SALES, SOCIAL, CONSENT, SMS_REPLIES)}
+LANDING_SPECS: dict[str, SourceSpec] = {**SOURCES, ERASURE.name: ERASURE}
 
 
 # --- reading names and values as exporters write them ---------------------------------------------
@@ -127,7 +148,7 @@ def _seed_rows(name: str) -> list[dict[str, str]]:
 @lru_cache(maxsize=None)
 def column_aliases(source: str) -> dict[str, str]:
     """Header (as `name_key`) → contract column, from seeds/column_aliases.csv (`*` = every source)."""
-    spec = SOURCES[source]
+    spec = LANDING_SPECS[source]
     aliases = {name_key(c): c for c in spec.columns}
     for row in _seed_rows("column_aliases.csv"):
         if row["source"] in ("*", source) and row["contract_column"] in spec.columns:

@@ -3,7 +3,9 @@
 Order of work for each day of a run: read every file (a file that breaks the contract is
 recorded as failed and the rest of the day still loads), parse and normalise the contract's
 columns, apply the Great Expectations row rules, then split rows into loaded and quarantined.
-Every row read ends up in exactly one of the two frames (rows read = loaded + quarantined).
+Every row read ends up in exactly one of the two frames, or — when it names only identifiers
+of erased persons (orchestration/lib/erasure.py) — is dropped and counted as erased (rows read =
+loaded + quarantined + erased). Erased identifiers are blanked in the rows that are kept.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from orchestration.lib import expectations, fail_closed
+from orchestration.lib import erasure, expectations, fail_closed
 from orchestration.lib.contract import SourceSpec, canonical_value
 from orchestration.lib.identifiers import normalize_email, normalize_id_series, normalize_phone, normalize_series
 from orchestration.lib.landing import FileContractError, landing_entries, partition_files, read_file, source_entries
@@ -35,10 +37,11 @@ class IngestResult:
     failed_files: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)      # each names the file and day
     unattributed_opt_outs: int = 0                          # fail-closed sources: refusals naming nobody
+    rows_erased: int = 0                                    # dropped: they named erased persons only
 
     @property
     def rows_read(self) -> int:
-        return len(self.loaded) + len(self.quarantined)
+        return len(self.loaded) + len(self.quarantined) + self.rows_erased
 
     @property
     def reasons(self) -> Counter:
@@ -51,6 +54,7 @@ class IngestTotals:
 
     rows_loaded: int = 0
     rows_quarantined: int = 0
+    rows_erased: int = 0
     reasons: Counter = field(default_factory=Counter)
     failed_files: list[str] = field(default_factory=list)
     files: list[dict] = field(default_factory=list)
@@ -62,11 +66,12 @@ class IngestTotals:
 
     @property
     def rows_read(self) -> int:
-        return self.rows_loaded + self.rows_quarantined
+        return self.rows_loaded + self.rows_quarantined + self.rows_erased
 
     def add(self, result: IngestResult) -> None:
         self.rows_loaded += len(result.loaded)
         self.rows_quarantined += len(result.quarantined)
+        self.rows_erased += result.rows_erased
         self.reasons.update(result.reasons)
         self.failed_files += result.failed_files
         self.warnings += result.warnings
@@ -125,8 +130,21 @@ def plan_batches(spec: SourceSpec, landing: Path, days: list[date], max_bytes: i
     return batches
 
 
-LEDGER_COLUMNS = ["source", "_dt", "file", "status", "error", "note", "sha256", "bytes", "encoding", "rows_read",
-                  "run_id"]
+LEDGER_COLUMNS = ["source", "_dt", "file", "status", "error", "note", "sha256", "bytes", "modified_ns", "encoding",
+                  "rows_read", "run_id"]
+REDELIVERED = "re-delivered: replaces the version"
+
+
+def redelivery_note(previous: tuple[str | None, str | None, str | None] | None, sha256: str) -> str | None:
+    """The ledger's record that a file now holds other bytes than when it was last loaded (kept
+    on later re-runs of the day while the bytes stay the same)."""
+    if previous is None:
+        return None
+    old_sha, old_note, old_run = previous
+    if old_sha and old_sha != sha256:
+        return f"{REDELIVERED} {old_sha[:12]}… loaded by run {old_run}"
+    kept = [part for part in (old_note or "").split("; ") if part.startswith(REDELIVERED)]
+    return kept[0] if kept and old_sha == sha256 else None
 
 
 def ignored_entries(spec: SourceSpec | None, landing: Path, day: date) -> list[tuple[Path, str]]:
@@ -142,17 +160,21 @@ def ignored_ledger(source: str | None, entries: list[tuple[Path, str]], landing:
     for path, why in entries:
         name = _relative(path, landing)
         rows.append({"source": source, "_dt": day, "file": name, "status": "ignored", "error": why,
-                     "bytes": path.stat().st_size if path.is_file() else None, "rows_read": 0, "run_id": run_id})
+                     "bytes": path.stat().st_size if path.is_file() else None,
+                     "modified_ns": path.stat().st_mtime_ns if path.is_file() else None, "rows_read": 0,
+                     "run_id": run_id})
         warnings.append(f"{source or 'landing'} {day}: {name} ignored: {why}")
     return rows, warnings
 
 
 def read_days(spec: SourceSpec, landing: Path, days: list[date], run_id: str,
-              known_files: dict[str, str] | None = None, undated: bool = False):
+              known_files: dict[str, str] | None = None, undated: bool = False, previous: dict | None = None):
     """Read every file of the days. Returns (text rows, malformed rows, ledger rows, failures,
     warnings). Every entry of the day folders is in the ledger: read, failed or ignored (why);
-    with `undated`, so are the source folder's entries that name no day (on the last day)."""
+    with `undated`, so are the source folder's entries that name no day (on the last day).
+    `previous` (file → sha256, note, run_id of its last load) marks a file whose bytes changed."""
     known = dict(known_files or {})            # sha256 → file already loaded (earlier day or this run)
+    previous = previous or {}
     frames, malformed, ledger, failed, warnings = [], [], [], [], []
     for day in days:
         paths, ignored = partition_files(landing, spec.name, day)
@@ -163,7 +185,8 @@ def read_days(spec: SourceSpec, landing: Path, days: list[date], run_id: str,
         warnings += said
         for path in paths:
             name = _relative(path, landing)
-            entry = {"source": spec.name, "_dt": day, "file": name, "run_id": run_id}
+            entry = {"source": spec.name, "_dt": day, "file": name, "run_id": run_id,
+                     "modified_ns": path.stat().st_mtime_ns}
             if path.parent.name != f"dt={day.isoformat()}":
                 warnings.append(f"{spec.name} {day}: {name} read as arrival day {day} (folder should be dt={day})")
             try:
@@ -173,9 +196,13 @@ def read_days(spec: SourceSpec, landing: Path, days: list[date], run_id: str,
                 ledger.append({**entry, "status": "failed", "error": str(exc), "sha256": None,
                                "bytes": path.stat().st_size, "encoding": None, "rows_read": 0})
                 continue
+            redelivered = redelivery_note(previous.get(name), read.sha256)
             entry.update(sha256=read.sha256, bytes=read.bytes, encoding=read.encoding,
-                         note="; ".join(read.notes + read.warnings) or None)
+                         note="; ".join(([redelivered] if redelivered else []) + read.notes + read.warnings) or None)
             warnings += [f"{spec.name} {day}: {name}: {w}" for w in read.warnings]
+            if redelivered and previous[name][0] != read.sha256:
+                warnings.append(f"{spec.name} {day}: {name} re-delivered with other content: "
+                                "its earlier rows are replaced")
             if read.sha256 in known:
                 ledger.append({**entry, "status": "duplicate_file", "rows_read": 0,
                                "error": f"same bytes as {known[read.sha256]}; skipped"})
@@ -271,11 +298,24 @@ def type_rows(text: pd.DataFrame, spec: SourceSpec, tz: str) -> tuple[pd.DataFra
 
 
 def ingest(spec: SourceSpec, landing: Path, days: list[date], tz: str, run_id: str,
-           known_files: dict[str, str] | None = None, undated: bool = False) -> IngestResult:
-    text, malformed, ledger, failed, warnings = read_days(spec, landing, days, run_id, known_files, undated)
+           known_files: dict[str, str] | None = None, undated: bool = False,
+           previous: dict | None = None, tombstones: set[str] | None = None, salt: bytes = b"") -> IngestResult:
+    text, malformed, ledger, failed, warnings = read_days(spec, landing, days, run_id, known_files, undated,
+                                                          previous)
     loaded_cols, quarantine_cols = loaded_columns(spec), quarantine_columns(spec)
+    erased_per_file: Counter = Counter()
+    if tombstones and malformed:          # unparsed records: searched for erased phones and emails
+        kept = [m for m in malformed if not erasure.text_is_erased(m["_raw_record"], tombstones, salt)]
+        erased_per_file.update(m["_source_file"] for m in malformed if m not in kept)
+        malformed = kept
     if len(text):
         typed, reason, detail = type_rows(text, spec, tz)
+        if tombstones:
+            gone, touched = erasure.mask_erased(typed, spec.identifiers, spec.typed_identifier, tombstones, salt)
+            for column in [*spec.identifiers, *(spec.typed_identifier[1:] if spec.typed_identifier else ())]:
+                text.loc[touched & typed[column].isna(), column] = None      # quarantine keeps no erased cell
+            erased_per_file.update(text.loc[gone, "_source_file"])
+            text, typed, reason, detail = text[~gone], typed[~gone], reason[~gone], detail[~gone]
         # Row rules from the GX suite, on the rows that parsed.
         candidates = typed[reason.isna()]
         positions_to_index = candidates.index.to_numpy()
@@ -308,11 +348,13 @@ def ingest(spec: SourceSpec, landing: Path, days: list[date], tz: str, run_id: s
         per_file_quarantined = quarantined.groupby("_source_file").size()
         files["rows_loaded"] = files["file"].map(per_file_loaded).fillna(0).astype("int64")
         files["rows_quarantined"] = files["file"].map(per_file_quarantined).fillna(0).astype("int64")
+        files["rows_erased"] = files["file"].map(erased_per_file).fillna(0).astype("int64")
     else:
-        files["rows_loaded"] = pd.Series(dtype="int64")
-        files["rows_quarantined"] = pd.Series(dtype="int64")
+        for column in ("rows_loaded", "rows_quarantined", "rows_erased"):
+            files[column] = pd.Series(dtype="int64")
     unattributed = fail_closed.unattributed_refusals(spec, quarantined) if spec.fail_closed else 0
-    return IngestResult(spec.name, loaded, quarantined, files, failed, warnings, unattributed)
+    return IngestResult(spec.name, loaded, quarantined, files, failed, warnings, unattributed,
+                        sum(erased_per_file.values()))
 
 
 def _median(values: list[float]) -> float | None:
@@ -332,6 +374,17 @@ def volume_warnings(spec: SourceSpec, totals: IngestTotals, history: list[tuple[
             warnings.append(f"{spec.name} {day}: {rows:,} rows delivered, under {min_share:.0%} of the trailing "
                             f"median {median:,.0f} (a file cut short or an empty export?)")
     return warnings
+
+
+def freshness_warnings(spec: SourceSpec, totals: IngestTotals, history: list[tuple[date, int]],
+                       days: list[date], streak: int = 7) -> list[str]:
+    """Days of the run on which a source that delivered on each of the `streak` days before sent
+    nothing (a stopped export: the contract allows a quiet source, not a silent break)."""
+    delivered = {d for d, n in history} | set(totals.rows_per_day)
+    return [f"{spec.name} {day}: nothing delivered, after a delivery on each of the {streak} days before "
+            "(an export that stopped?)"
+            for day in days if day not in delivered
+            and all(day - timedelta(days=k) in delivered for k in range(1, streak + 1))]
 
 
 def unit_errors(spec: SourceSpec, totals: IngestTotals, history: list[tuple[date, float]],

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
-from orchestration.lib.contract import SOURCES, SourceSpec, column_aliases, name_key
+from orchestration.lib.contract import LANDING_SPECS, SourceSpec, column_aliases, name_key
 
 SUFFIXES = (".csv", ".csv.gz", ".jsonl", ".jsonl.gz", ".json", ".json.gz", ".xlsx", ".parquet")
 SAMPLE_MARKER = ".userops-sample"        # marks a landing zone the sample generator owns
@@ -89,8 +89,13 @@ def source_entries(landing: Path, source: str) -> tuple[dict[date, list[Path]], 
 def partition_files(landing: Path, source: str, day: date) -> tuple[list[Path], list[tuple[Path, str]]]:
     """The readable files of a source's day (in every folder naming that day), and the entries of
     those folders that are not read, with why."""
+    return folder_files(source_entries(landing, source)[0].get(day, []))
+
+
+def folder_files(folders: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The readable files of a day's folders, and their other entries with why they are not read."""
     files, ignored = [], []
-    for folder in source_entries(landing, source)[0].get(day, []):
+    for folder in folders:
         for entry in sorted(folder.iterdir()):
             if entry.is_dir():
                 ignored.append((entry, "nested folder inside a day folder: files in it are not read"))
@@ -107,10 +112,10 @@ def landing_entries(landing: Path) -> list[tuple[Path, str]]:
     """Entries at the top of the landing zone that belong to no source, with why."""
     if not landing.is_dir():
         return []
-    return [(entry, "unknown source folder (sources: " + ", ".join(SOURCES) + ")" if entry.is_dir()
+    return [(entry, "unknown source folder (sources: " + ", ".join(LANDING_SPECS) + ")" if entry.is_dir()
              else "file outside a source folder: not read")
             for entry in sorted(landing.iterdir())
-            if entry.name not in SOURCES and entry.name != SAMPLE_MARKER]
+            if entry.name not in LANDING_SPECS and entry.name != SAMPLE_MARKER]
 
 
 def decode(data: bytes, path: Path) -> tuple[str, str]:

@@ -4,7 +4,8 @@ verified, described by `manifest.json` (written last), and the folder is renamed
 Re-running a day with the same inputs gives byte-identical files; when the day's folder already
 holds exactly those files it is left as it is (its manifest names the run that wrote it). A
 committed day is never overwritten by a different result — files may already have been sent —
-and another day's folder is never touched.
+and another day's folder is only touched to erase a person (orchestration/lib/erasure.py) or when
+its retention ends (`expire`: the files go, the manifest stays, saying so).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import os
 import shutil
 from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 MANIFEST = "manifest.json"
@@ -106,3 +108,30 @@ def verify(folder: Path) -> list[str]:
         if hashlib.sha256(data).hexdigest() != listed[path]["sha256"] or len(data) != listed[path]["bytes"]:
             problems.append(f"changed since written: {path}")
     return problems
+
+
+def expire(root: Path, today: date, keep_days: int) -> list[str]:
+    """Delete the files of day folders older than `keep_days` before `today`, keeping each
+    manifest (file names, counts and digests: no personal data) with an `expired` entry.
+    Returns the days expired by this call."""
+    cutoff, expired = today - timedelta(days=keep_days), []
+    for folder in sorted(root.glob("dt=*")) if root.is_dir() else []:
+        try:
+            day = date.fromisoformat(folder.name.removeprefix("dt="))
+        except ValueError:
+            continue
+        if day >= cutoff or not (folder / MANIFEST).exists():
+            continue
+        files = [p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST]
+        if not files:
+            continue
+        for path in files:
+            path.unlink()
+        for sub in sorted((p for p in folder.rglob("*") if p.is_dir()), reverse=True):
+            sub.rmdir()
+        manifest = read_manifest(folder)
+        manifest["expired"] = {"on": today.isoformat(), "files_deleted": len(files), "retention_days": keep_days}
+        (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+                                       encoding="utf-8")
+        expired.append(folder.name)
+    return expired

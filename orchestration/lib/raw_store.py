@@ -19,8 +19,8 @@ LEDGER = "raw.ingested_files"
 _LEDGER_DDL = f"""
 create table if not exists {LEDGER} (
     source varchar, _dt date, file varchar, status varchar, error varchar, note varchar, sha256 varchar,
-    bytes bigint, encoding varchar, rows_read bigint, rows_loaded bigint, rows_quarantined bigint,
-    run_id varchar
+    bytes bigint, modified_ns bigint, encoding varchar, rows_read bigint, rows_loaded bigint, rows_quarantined bigint,
+    run_id varchar, rows_erased bigint
 )"""
 
 
@@ -52,14 +52,20 @@ def ensure_ledger(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute("create schema if not exists raw")
     conn.execute(_LEDGER_DDL)
     conn.execute(f"alter table {LEDGER} add column if not exists note varchar")
+    conn.execute(f"alter table {LEDGER} add column if not exists modified_ns bigint")
+    conn.execute(f"alter table {LEDGER} add column if not exists rows_erased bigint")
 
 
-def replace_unsorted(conn: duckdb.DuckDBPyConnection, files, start: date, end: date) -> None:
-    """The ledger rows of entries that belong to no source (source null), for the window."""
+def replace_ledger(conn: duckdb.DuckDBPyConnection, source: str | None, files, start: date, end: date) -> None:
+    """Only the ledger rows of the window: for entries that belong to no source (source None), and
+    for erasure requests, which are never stored as delivered."""
     ensure_ledger(conn)
     conn.execute("begin transaction")
     try:
-        conn.execute(f"delete from {LEDGER} where source is null and _dt >= ? and _dt < ?", [start, end])
+        if source is None:
+            conn.execute(f"delete from {LEDGER} where source is null and _dt >= ? and _dt < ?", [start, end])
+        else:
+            conn.execute(f"delete from {LEDGER} where source = ? and _dt >= ? and _dt < ?", [source, start, end])
         if len(files):
             conn.execute(f"insert into {LEDGER} by name select * from files")
         conn.execute("commit")
@@ -91,6 +97,15 @@ def known_files(conn: duckdb.DuckDBPyConnection, spec: SourceSpec, before: date)
         f"select sha256, file from {LEDGER} where source = ? and _dt < ? and status in ('loaded', 'truncated') "
         "order by _dt, file", [spec.name, before]).fetchall()
     return {sha: file for sha, file in reversed(rows)}
+
+
+def previous_versions(conn: duckdb.DuckDBPyConnection, spec: SourceSpec, start: date, end: date) -> dict:
+    """file → (sha256, note, run_id) of the window's files as last loaded: a file whose bytes have
+    changed since is a re-delivery, and its ledger row says so."""
+    ensure_tables(conn, spec)
+    rows = conn.execute(f"select file, sha256, note, run_id from {LEDGER} where source = ? and _dt >= ? and _dt < ?",
+                        [spec.name, start, end]).fetchall()
+    return {file: (sha, note, run) for file, sha, note, run in rows}
 
 
 def replace_window(conn: duckdb.DuckDBPyConnection, spec: SourceSpec, result: IngestResult,

@@ -15,7 +15,8 @@ spaces, dashes, full-width digits, float artefacts; emails in mixed case with sp
 identifiers shared by many people (each store's counter phone, test@test.com, the all-zero
 device id); duplicate events (in the same file and in the next day's delivery); late events;
 refunds and cancellations as new order versions; future-dated events; malformed rows;
-a GBK-encoded offline CSV; consent opt-ins and opt-outs.
+a GBK-encoded offline CSV; consent opt-ins and opt-outs, their values spelt as vendors spell them
+(`SMS`, `短信`, `退订`, `mobile`); SMS gateway reply reports with STOP replies among the chatter.
 
 Deterministic for a seed: the same arguments write byte-identical files. Work is vectorised
 over persons per day, so a million persons over a year stays a matter of minutes.
@@ -246,6 +247,9 @@ def _arrival(day: int, n: int, rng: np.random.Generator, late_share: float) -> n
 def simulate(pop: Population, day0: date, days: int, rng: np.random.Generator) -> Output:
     out = Output()
     ids = pop.ids
+    # STOP replies and consent spellings draw from their own stream, so adding them left every
+    # other row of a seed's sample as it was.
+    replies_rng = rng.spawn(1)[0]
     engaged = np.ones(pop.n, dtype=bool)
     event_seq = order_seq = record_seq = social_seq = consent_seq = 0
     # A new identifier enters the brand's data bound to one it already holds: the first app session
@@ -520,11 +524,46 @@ def simulate(pop: Population, day0: date, days: int, rng: np.random.Generator) -
             "status": np.concatenate([np.full(len(r[0]), r[4], dtype=object) for r in crow]),
             "source": np.concatenate([np.full(len(r[0]), r[5], dtype=object) for r in crow]),
         })
+        respelled = spell_consent_values(frame, replies_rng)
         consent_seq += c
         out.count("consent_events", c)
+        out.count("consent_values_in_vendor_spellings", respelled)
         out.add("consent", np.full(c, day), frame, days)
         out.add("_truth_consent", np.full(c, day), pd.DataFrame({"consent_id": frame["consent_id"], "person": cp}), days)
+
+        # The SMS gateway's reply (uplink) report: most replies are chatter, some are a STOP.
+        rp = np.flatnonzero(registered & pd.notna(ids["phone"]) & (replies_rng.random(pop.n) < 0.003))
+        if len(rp):
+            stop = replies_rng.random(len(rp)) < 0.5
+            content = np.where(stop, replies_rng.choice(STOP_REPLIES, len(rp)), replies_rng.choice(CHATTER, len(rp)))
+            frame = pd.DataFrame({
+                "phone_number": ids["phone"][rp].astype(object),            # Alibaba Cloud's report names
+                "content": content,
+                "send_time": _timestamps(day0, day, pop.hour[rp], replies_rng).dt.strftime("%Y-%m-%d %H:%M:%S"),
+                "sign_name": "userops",
+            })
+            out.count("sms_replies", len(rp))
+            out.count("sms_stop_replies", int(stop.sum()))
+            out.add("sms_replies", np.full(len(rp), day), frame, days)
     return out
+
+
+STOP_REPLIES = np.array(["TD", "td", "退订", "T", "R", "拒收", "N", "stop"], dtype=object)
+CHATTER = np.array(["好的", "谢谢", "收到", "?", "多少钱", "在哪个门店"], dtype=object)
+# Consent values as vendors' exports spell them (all in seeds/value_aliases.csv or equal up to case).
+SPELLINGS = {"channel": {"sms": ["SMS", " Sms ", "短信"], "all": ["ALL", "全部"]},
+             "status": {"opt_out": ["OPT_OUT", "退订", "unsubscribe"], "opt_in": ["OPT_IN", "订阅"]},
+             "identifier_type": {"phone": ["mobile", "手机号", "Phone"]}}
+
+
+def spell_consent_values(frame: pd.DataFrame, rng: np.random.Generator, share: float = 0.3) -> int:
+    """Rewrite a share of the consent rows' enumerated values in other spellings; returns how many rows."""
+    rows = rng.random(len(frame)) < share
+    for column, spellings in SPELLINGS.items():
+        for value, forms in spellings.items():
+            hit = rows & (frame[column] == value).to_numpy()
+            frame.loc[hit, column] = rng.choice(np.array(forms, dtype=object), int(hit.sum()))
+    return int(rows.sum())
 
 
 # --- the bad rows every export has ------------------------------------------------------------
@@ -610,6 +649,8 @@ def write_landing(out: Output, landing: Path, day0: date, days: int, rng: np.ran
                 _write(folder / "wechat.jsonl", _jsonl(frame, lines))
             elif source == "consent":
                 _write(folder / "optouts.csv", _csv(frame, "utf-8-sig", lines))  # with a BOM
+            elif source == "sms_replies":
+                _write(folder / "aliyun_mo.csv", _csv(frame, "utf-8", lines))
             written[source] = written.get(source, 0) + len(frame)
     return written
 

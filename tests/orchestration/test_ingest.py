@@ -189,6 +189,33 @@ def test_redelivered_file_is_skipped(landing):
     assert len(later.loaded) == 0 and list(later.files["status"]) == ["duplicate_file"]
 
 
+def test_a_corrected_file_under_the_same_name_replaces_the_earlier_rows(landing, tmp_path):
+    import duckdb
+
+    from orchestration.lib.raw_store import previous_versions, replace_window
+
+    spec = SOURCES["offline"]
+    header = "record_id,record_time,record_type,store_id,phone\n"
+    path = write(landing / "offline" / f"dt={DAY}" / "stores.csv", header + "r1,2026-08-01 10:00:00,store_visit,s1,13800138000\n")
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+
+    def load(run_id):
+        result = ingest(spec, landing, [DAY], TZ, run_id, previous=previous_versions(conn, spec, DAY, date(2026, 8, 2)))
+        replace_window(conn, spec, result, DAY, date(2026, 8, 2), run_id)
+        return result
+
+    load("run-1")
+    write(path, header + "r1,2026-08-01 10:00:00,store_visit,s1,13900139000\n")      # the exporter's correction
+    corrected = load("run-2")
+    assert conn.execute("select phone from raw.offline").fetchall() == [("+8613900139000",)]
+    note = conn.execute("select note from raw.ingested_files").fetchone()[0]
+    assert note.startswith("re-delivered: replaces the version ") and "loaded by run run-1" in note
+    assert any("stores.csv re-delivered with other content" in w for w in corrected.warnings)
+    again = load("run-3")                                      # re-running the day keeps the record, warns no more
+    assert conn.execute("select note from raw.ingested_files").fetchone()[0] == note
+    assert not any("re-delivered" in w for w in again.warnings)
+
+
 def test_empty_landing_gives_empty_results(landing):
     result = ingest(SOURCES["social"], landing, [DAY], TZ, "run-1")
     assert result.rows_read == 0 and result.failed_files == [] and len(result.files) == 0

@@ -6,5 +6,7 @@ select
     max(case when setting = 'control_percent' then cast(value as {{ dbt.type_int() }}) end) as control_percent,
     max(case when setting = 'control_salt' then value end) as control_salt,
     max(case when setting = 'return_window_days' then cast(value as {{ dbt.type_int() }}) end) as return_window_days,
-    max(case when setting = 'landing_base_url' then value end) as landing_base_url
+    max(case when setting = 'landing_base_url' then value end) as landing_base_url,
+    max(case when setting = 'outbox_retention_days' then cast(value as {{ dbt.type_int() }}) end)
+        as outbox_retention_days
 from {{ ref('recall_settings') }}
