@@ -101,6 +101,21 @@ def test_on_the_sample_nobody_who_refused_is_messaged_and_every_file_is_accounte
     assert files - ledger == set()
 
 
+def test_no_log_or_run_metadata_carries_a_phone_or_email(pipeline_run):
+    """Dagster's run storage, event log and compute logs (the Dagster home) hold no clear phone
+    or email of anyone in the sample, so an erasure has nothing to chase there."""
+    import pandas as pd
+
+    truth = pd.read_csv(pipeline_run["truth"] / "identifiers.csv", dtype=str)
+    values = set(truth.loc[truth.identifier_type == "email", "identifier_value"].str.lower())
+    values |= {v.removeprefix("+86") for v in truth.loc[truth.identifier_type == "phone", "identifier_value"]}
+    pattern = re.compile("|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)))
+    home = Path(pipeline_run["env"]["DAGSTER_HOME"])
+    found = {str(p.relative_to(home)): m.group(0) for p in home.rglob("*") if p.is_file()
+             for m in [pattern.search(p.read_bytes().decode("latin-1").lower())] if m}
+    assert found == {}
+
+
 def _files(folder) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 

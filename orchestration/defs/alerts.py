@@ -19,5 +19,6 @@ def alert_on_run_failure(context: dg.RunFailureSensorContext) -> None:
     partition = run.tags.get("dagster/partition") or "–".join(
         filter(None, (run.tags.get("dagster/asset_partition_range_start"),
                       run.tags.get("dagster/asset_partition_range_end"))))
-    alerts.send(alerts.failure_lines(run.run_id, run.job_name, partition, failures), settings.alert_file,
+    run_error = alerts.root_message(getattr(context.failure_event.event_specific_data, "error", None))
+    alerts.send(alerts.failure_lines(run.run_id, run.job_name, partition, failures, run_error), settings.alert_file,
                 settings.alert_webhook)

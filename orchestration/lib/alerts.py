@@ -24,12 +24,14 @@ def root_message(error) -> str:
     return ((error.message or "").strip().splitlines() or [""])[0] if error is not None else ""
 
 
-def failure_lines(run_id: str, job: str, partition: str, failures: list[tuple[str, str]]) -> list[str]:
+def failure_lines(run_id: str, job: str, partition: str, failures: list[tuple[str, str]],
+                  run_error: str = "") -> list[str]:
     """`failures`: (step key, first line of its error) of each failed step; a step skipped
-    because an upstream failed is no root failure and is not among them."""
+    because an upstream failed is no root failure and is not among them. A run that failed
+    before any step (`run_error`) gives one line."""
     where = f"{job} {partition}".strip()
     if not failures:
-        return [f"userops run {run_id[:8]} ({where}) FAILED: see the run in Dagster"]
+        return [f"userops run {run_id[:8]} ({where}) FAILED: {run_error or 'see the run in Dagster'}"]
     return [f"userops run {run_id[:8]} ({where}) FAILED at {step}: {error}" for step, error in failures]
 
 

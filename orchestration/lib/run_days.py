@@ -75,7 +75,8 @@ class CatchUp:
 
 
 def catch_up(warehouse: Path, landing: Path, before: date) -> CatchUp:
-    """The days before `before` to run again (nothing for a new warehouse)."""
+    """The days before `before` to run again (nothing for a new warehouse). Raises
+    duckdb.IOException while another process writes the warehouse."""
     if not warehouse.exists():
         return CatchUp()
     with duckdb.connect(str(warehouse), read_only=True) as conn:

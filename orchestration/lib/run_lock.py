@@ -25,7 +25,7 @@ import signal
 import socket
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 PID_TAG, HOST_TAG = "userops/pid", "userops/host"
@@ -214,6 +214,26 @@ def connect_writer(database: str, serving_copy: Path | None, wait_s: float = 10.
             delay = min(delay * 2, 4.0)
 
 
+class SkippedDays(RuntimeError):
+    """A launched run would leave an earlier unfinished or changed day behind."""
+
+
+def refuse_skipped_days(tags: dict[str, str], settings) -> None:
+    """A run Dagster launched cannot widen its own days: when it would pass over an earlier day
+    that never completed (or changed since), it stops before its first step, saying what to run."""
+    from orchestration.lib.run_days import catch_up
+
+    first = tags.get("dagster/partition") or tags.get("dagster/asset_partition_range_start")
+    last = tags.get("dagster/partition") or tags.get("dagster/asset_partition_range_end")
+    if not first:
+        return
+    earlier = catch_up(settings.warehouse, settings.landing, date.fromisoformat(first))
+    if earlier.first:
+        raise SkippedDays("; ".join(earlier.reasons()) + f". This run covers only {first} … {last}: run "
+                          f"`userops run --from {earlier.first} --to {last}` (or materialize that range) so "
+                          "those days count before anyone is messaged.")
+
+
 def locked_executor_class():
     """An executor that takes the run lock around another executor's whole run (for runs that
     Dagster launches: the UI's Materialize, the schedule); built lazily, nothing at import."""
@@ -244,6 +264,7 @@ def locked_executor_class():
                 if pruned:
                     plan_context.log.info(f"run history: {pruned} run(s) older than {settings.run_history_days} "
                                           "days deleted")
+                refuse_skipped_days(plan_context.dagster_run.tags, settings)
                 yield from self.inner.execute(plan_context, execution_plan)
 
     return LockedExecutor

@@ -75,6 +75,9 @@ def test_a_failed_run_alerts_one_line_per_root_failure_unless_it_will_be_retried
     assert lines == [f"userops run {run_id[:8]} (failing) FAILED at boom: ValueError: the landing zone is not mounted"]
     evaluate({"dagster/max_retries": "2", "dagster/retry_number": "0"})           # Dagster will try again
     assert alert_file.read_text().splitlines() == lines
+    from orchestration.lib.alerts import failure_lines
+    assert failure_lines("abcdef1234", "daily_pipeline", "2026-08-04", [], "earlier day(s) landed …") == [
+        "userops run abcdef12 (daily_pipeline 2026-08-04) FAILED: earlier day(s) landed …"]      # before any step
 
 
 def test_a_daily_source_that_stops_warns():

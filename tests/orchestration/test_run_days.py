@@ -49,3 +49,39 @@ def test_a_done_day_whose_file_changed_or_grew_a_file_is_run_again(tmp_path, lan
 
 def test_a_new_warehouse_has_nothing_to_catch_up(tmp_path, landing):
     assert catch_up(tmp_path / "none.duckdb", landing, date(2026, 8, 4)).first is None
+
+
+def test_a_launched_run_refuses_to_pass_over_an_unfinished_day(tmp_path, landing, monkeypatch):
+    import pytest
+
+    from orchestration.lib.run_lock import SkippedDays, refuse_skipped_days
+    from orchestration.settings import Settings
+
+    monkeypatch.setenv("USEROPS_WAREHOUSE", str(_warehouse(tmp_path, landing)))
+    monkeypatch.setenv("USEROPS_LANDING", str(landing))
+    with pytest.raises(SkippedDays, match=r"never completed: 2026-08-03.*userops run --from 2026-08-03 --to 2026-08-04"):
+        refuse_skipped_days({"dagster/partition": "2026-08-04"}, Settings.from_env())
+    refuse_skipped_days({"dagster/partition": "2026-08-03"}, Settings.from_env())      # covers it: fine
+
+
+def test_the_schedule_still_requests_yesterday_while_a_run_writes_the_warehouse(tmp_path, landing, monkeypatch):
+    import subprocess
+    import sys
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from orchestration.defs.schedules import scheduled_request
+    from orchestration.settings import Settings
+
+    warehouse = _warehouse(tmp_path, landing)
+    monkeypatch.setenv("USEROPS_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("USEROPS_LANDING", str(landing))
+    writer = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; held = duckdb.connect(sys.argv[1]); "
+                               "print('open', flush=True); time.sleep(60)", str(warehouse)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "open"
+        request = scheduled_request(Settings.from_env(), datetime(2026, 8, 5, 2, tzinfo=ZoneInfo("Asia/Shanghai")))
+    finally:
+        writer.kill()
+    assert request.partition_key == "2026-08-04" and "busy" in request.tags["userops/catch_up"]
