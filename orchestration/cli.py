@@ -83,6 +83,7 @@ def run_pipeline(start: date, end: date) -> int:
     """Materialise every asset for arrival days start..end (inclusive) as one Dagster run, holding
     the warehouse's run lock (a second run waits for it)."""
     from orchestration.lib.run_lock import RunLock, WarehouseLocked, connect_writer, prune_run_history, recover
+    from orchestration.lib.serving import SERVING_FILE
 
     settings = export_environment()
     check_dates(settings, start, end)
@@ -100,7 +101,7 @@ def run_pipeline(start: date, end: date) -> int:
             _say(f"run history: {pruned} run(s) older than {settings.run_history_days} days deleted")
         try:        # a BI tool holding the warehouse file fails the run now, not after minutes of retries
             settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
-            connect_writer(str(settings.warehouse), settings.serving / "serving.duckdb").close()
+            connect_writer(str(settings.warehouse), settings.serving / SERVING_FILE).close()
         except WarehouseLocked as error:
             print(f"[userops] FAILED: {error}", file=sys.stderr, flush=True)
             return 1

@@ -266,8 +266,9 @@ def _delete_quarantined(conn, name: str, columns: dict[str, str], erasure: Erasu
                 break
         if hit:
             doomed.append((row["_source_file"], row["_row_number"]))
-    for source_file, number in doomed:
-        conn.execute(f"delete from {name} where _source_file = ? and _row_number = ?", [source_file, number])
+    if doomed:
+        rows = pd.DataFrame(doomed, columns=["_source_file", "_row_number"])  # noqa: F841 — read by name in SQL
+        conn.execute(f"delete from {name} where (_source_file, _row_number) in (select * from rows)")
     return len(doomed)
 
 

@@ -221,7 +221,7 @@ def test_empty_landing_gives_empty_results(landing):
     assert result.rows_read == 0 and result.failed_files == [] and len(result.files) == 0
 
 
-@pytest.mark.parametrize("source", sorted(set(SOURCES) - {"sms_replies"}))   # the sample has no SMS replies
+@pytest.mark.parametrize("source", sorted(SOURCES))
 def test_generated_sample_accounting(sample, source):
     """On the generated sample: every delivered record is either loaded or quarantined."""
     days = [date(2026, 8, d) for d in range(1, 15)]
