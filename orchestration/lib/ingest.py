@@ -380,6 +380,8 @@ def freshness_warnings(spec: SourceSpec, totals: IngestTotals, history: list[tup
                        days: list[date], streak: int = 7) -> list[str]:
     """Days of the run on which a source that delivered on each of the `streak` days before sent
     nothing (a stopped export: the contract allows a quiet source, not a silent break)."""
+    if streak <= 0:                  # an event-driven source (consent, replies): a quiet day is normal
+        return []
     delivered = {d for d, n in history} | set(totals.rows_per_day)
     return [f"{spec.name} {day}: nothing delivered, after a delivery on each of the {streak} days before "
             "(an export that stopped?)"

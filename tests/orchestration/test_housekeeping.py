@@ -88,6 +88,8 @@ def test_a_daily_source_that_stops_warns():
     check = {c.check_name: c for c in check_results(SOURCES["offline"], IngestTotals(), history,
                                                      [date(2026, 8, 8)])}["deliveries_as_expected"]
     assert not check.passed and "offline 2026-08-08: nothing delivered" in check.description
+    quiet = {c.check_name: c for c in check_results(SOURCES["consent"], IngestTotals(), history, [date(2026, 8, 8)])}
+    assert quiet["deliveries_as_expected"].passed                    # a day without opt-outs is normal
     gap = ([(date(2026, 8, d), 40) for d in range(1, 8) if d != 4], [])            # not a daily source
     assert {c.check_name: c for c in check_results(SOURCES["offline"], IngestTotals(), gap,
                                                    [date(2026, 8, 8)])}["deliveries_as_expected"].passed
