@@ -143,9 +143,9 @@ def _run_locked(settings: Settings, instance, start: date, end: date) -> int:
          f"in {time.monotonic() - began:.0f}s")
     print_counts(settings.warehouse, start, end + timedelta(days=1))
     if result.success and not failures:
-        reports = sorted(settings.reports.glob("dt=*/report.html"))
-        if reports:
-            _say(f"daily report: {reports[-1]}")
+        report = settings.reports / f"dt={end}" / "report.html"
+        _say(f"daily report for {end}: {report}" if report.exists()
+             else f"no daily report for {end} (see the daily_report step above)")
         _say(f"BI serving copy: {settings.serving / 'serving.duckdb'} (open read-only) and "
              f"{settings.serving / 'parquet'}/")
     if failures or not result.success:
@@ -176,9 +176,12 @@ def describe_failures(result) -> list[str]:
     return lines
 
 
+DAY_COLUMNS = ("_dt", "arrived_on", "as_of_date", "snapshot_date", "campaign_date", "to_date", "occurred_on")
+
+
 def print_counts(warehouse: Path, start: date, end: date) -> None:
-    """Rows per raw, quarantine, staging and mart table for the run's window (by arrival day where
-    the table has one), and in total."""
+    """Rows per raw, quarantine, staging and mart table for the run's days (by the table's day
+    column: arrival day, snapshot day, campaign day …), and in total."""
     import duckdb
 
     if not warehouse.exists():
@@ -192,14 +195,20 @@ def print_counts(warehouse: Path, start: date, end: date) -> None:
         tables = conn.execute(
             "select table_schema, table_name from information_schema.tables "
             "where table_schema in ('raw', 'staging', 'identity', 'marts') order by table_schema, table_name").fetchall()
-        _say(f"{'table':<40} {'rows in window':>15} {'rows in total':>14}")
+        days = f"{start} … {end - timedelta(days=1)}"
+        _say(f"{'table':<40} {'rows of ' + days:>27} {'rows in total':>14}")
         for schema, table in tables:
-            column = "_dt" if schema == "raw" else "arrived_on"
             columns = {c[0] for c in conn.execute(f'describe "{schema}"."{table}"').fetchall()}
             total = conn.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
-            window = (conn.execute(f'select count(*) from "{schema}"."{table}" where {column} >= ? and {column} < ?',
-                                   [start, end]).fetchone()[0] if column in columns else total)
-            _say(f"{schema + '.' + table:<40} {window:>15,} {total:>14,}")
+            # The rows this run wrote: those of its days, by the table's day column; a table
+            # without one (identity, whole-history marts) shows — rather than its total again.
+            column = next((c for c in DAY_COLUMNS if c in columns), None)
+            window = "—"
+            if column:
+                count = conn.execute(f'select count(*) from "{schema}"."{table}" where "{column}" >= ? and "{column}" < ?',
+                                     [start, end]).fetchone()[0]
+                window = f"{count:,}"
+            _say(f"{schema + '.' + table:<40} {window:>27} {total:>14,}")
 
 
 # --- nine-grid questions -------------------------------------------------------------------------

@@ -21,6 +21,10 @@ def test_range_run_succeeds_and_prints_counts(pipeline_run):
     result = pipeline_run["result"]
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "staging.stg_online__events" in result.stdout and "raw.quarantine_online" in result.stdout
+    # Seen: the counts showed table totals as "rows in window". A table without a day column shows —.
+    assert "rows of 2026-08-01 … 2026-08-14" in result.stdout
+    assert re.search(r"marts\.identity_map\s+—\s+[\d,]+\n", result.stdout)
+    assert f"daily report for 2026-08-14: {pipeline_run['tmp'] / 'reports' / 'dt=2026-08-14' / 'report.html'}" in result.stdout
 
 
 def test_warehouse_holds_every_day_and_accounts_for_every_row(pipeline_run):
@@ -149,6 +153,24 @@ def test_rerunning_a_day_leaves_identical_tables_and_files_while_bi_reads(pipeli
         assert len(runs) == 2                                              # both runs are in the UI's history
         assert {r.tags.get("dagster/partition") for r in runs} == {None, "2026-08-07"}
         assert any(r.tags.get("dagster/asset_partition_range_start") == "2026-08-01" for r in runs)
+
+
+def test_a_day_on_which_nothing_arrived_fails_naming_the_landing_folder(pipeline_run, tmp_path):
+    """Seen: a day with no files at all went green, wrote no snapshot, re-wrote the previous day's
+    report, and the CLI printed the old day's report path."""
+    work = tmp_path / "copy"
+    shutil.copytree(pipeline_run["tmp"], work, ignore=shutil.ignore_patterns("*.lock", "landing"))
+    env = {**pipeline_run["env"], **cli_env(work, pipeline_run["landing"])}
+    warehouse = work / "wh" / "warehouse.duckdb"
+    before = warehouse_digest(warehouse)
+    report = (work / "reports" / "dt=2026-08-14" / "report.html").read_bytes()
+    result = run_cli(["run", "--date", "2026-08-15"], env)
+    assert result.returncode == 1
+    assert f"nothing arrived for 2026-08-15: no source folder under {pipeline_run['landing']}" in result.stderr
+    assert "daily report for" not in result.stdout and "dt=2026-08-14" not in result.stdout
+    assert not (work / "reports" / "dt=2026-08-15").exists() and not (work / "outbox" / "dt=2026-08-15").exists()
+    assert (work / "reports" / "dt=2026-08-14" / "report.html").read_bytes() == report      # not re-written
+    assert warehouse_digest(warehouse) == before                                            # nothing built
 
 
 def test_bad_file_fails_the_run_naming_check_file_and_column(tmp_path):

@@ -263,7 +263,7 @@ def test_a_bad_template_or_a_crash_mid_write_leaves_no_folder(recall, tmp_path, 
     assert not result.success
     assert not (tmp_path / "outbox").exists() or not any((tmp_path / "outbox").iterdir())
     with duckdb.connect(str(warehouse)) as conn:
-        conn.execute("update main.recall_templates set body = '好久不见，送您${offer}，点击 ${link} 领取，拒收请回复R' "
+        conn.execute("update main.recall_templates set body = '好久不见，送您${offer} https://s.example.cn/${code} 拒收请回复R' "
                      "where template_id = 'winback_buyer' and channel = 'sms'")
 
     from orchestration.lib.channels import sms

@@ -124,6 +124,30 @@ def test_the_report_is_one_page_with_its_charts_and_sections(serving):
     assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]
 
 
+def report_tables(page: str, section: str) -> list[list[list[str]]]:
+    """The tables of one section of the report page, each as rows of cell texts (header first)."""
+    import html as html_lib
+
+    body = page.split(f'<section id="{section}">', 1)[1].split("</section>", 1)[0]
+    return [[[html_lib.unescape(cell) for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)]
+             for row in re.findall(r"<tr>(.*?)</tr>", table)]
+            for table in re.findall(r"<table>(.*?)</table>", body)]
+
+
+def test_the_reports_audience_cost_is_the_billed_cost_of_the_files(serving):
+    """Seen: the audience table said SMS cost ¥24.90 while the files table said ¥49.80 for the same
+    day (the first counted messages, the second segments)."""
+    page = (serving["report"] / "report.html").read_text(encoding="utf-8")
+    audiences, files, _ = report_tables(page, "recall")
+    money = lambda text: float(text.replace(",", ""))  # noqa: E731
+    by_channel: dict[str, float] = {}
+    for row in audiences[1:]:
+        by_channel[row[1]] = by_channel.get(row[1], 0.0) + money(row[5])
+    billed = {row[0]: money(row[3]) for row in files[1:]}
+    assert by_channel.get("sms", 0) > 0
+    assert {k: round(v, 2) for k, v in by_channel.items() if v} == {k: v for k, v in billed.items() if v}
+
+
 def test_the_report_renders_in_headless_chromium(serving, tmp_path):
     page = serving["report"] / "report.html"
     dom = dump_dom(page.as_uri(), tmp_path)

@@ -29,6 +29,7 @@ from orchestration.lib.ingest import (
 from orchestration.lib.raw_store import (
     daily_history, known_files, previous_versions, replace_ledger, replace_window, table_rows,
 )
+from orchestration.lib.landing import undelivered_days
 from orchestration.lib.run_days import ensure_completed_days
 
 
@@ -152,7 +153,9 @@ def build_ingest_asset(spec: SourceSpec) -> dg.AssetsDefinition:
                      f"rows with a reason in `raw.quarantine_{spec.name}`."),
         **DAILY_WAREHOUSE_ASSET,
         check_specs=check_specs(spec, key),
-        deps=[ERASURE_KEY],          # erasure requests first: nobody erased today is loaded again
+        # Erasure requests first (nobody erased today is loaded again); nothing is built for a day
+        # on which nothing arrived at all (landing_zone fails it).
+        deps=[ERASURE_KEY, LANDING_ZONE],
     )
     def _ingest(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: DuckDBResource):
         start, end, days = window_days(context)
@@ -214,10 +217,13 @@ LANDING_ZONE = dg.AssetKey(["raw", "landing_zone"])
     key=LANDING_ZONE,
     group_name="ingest",
     description=("What lies in the landing zone outside every source's folder (an unknown source folder, a stray "
-                 "file), recorded in `raw.ingested_files` as ignored, with why, so nothing delivered goes unseen."),
+                 "file), recorded in `raw.ingested_files` as ignored, with why, so nothing delivered goes unseen. "
+                 "Fails when nothing at all arrived for the run's day (no source has a day folder); a day inside a "
+                 "longer range with nothing is a WARN."),
     **DAILY_WAREHOUSE_ASSET,
     check_specs=[dg.AssetCheckSpec("nothing_outside_the_sources", asset=LANDING_ZONE,
-                                   description="Every entry of the landing zone is a source folder.")],
+                                   description="Every entry of the landing zone is a source folder, and every "
+                                               "day of the run had a delivery.")],
 )
 def landing_zone(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: DuckDBResource):
     import pandas as pd
@@ -229,10 +235,18 @@ def landing_zone(context: dg.AssetExecutionContext, landing: LandingZone, wareho
     with warehouse.get_connection() as conn:
         replace_ledger(conn, None, files, start, end)
         ensure_completed_days(conn, start)
+    empty = undelivered_days(landing.root, days)
+    if days[-1] in empty:         # the run's own day: nothing to build a day's tables from is news, not green
+        raise dg.Failure(
+            f"nothing arrived for {days[-1]}: no source folder under {landing.root} has a dt={days[-1]} folder "
+            "(an export that did not run?). If the day truly had no data, create an empty folder "
+            f"{landing.root}/<source>/dt={days[-1]}/ and run it again.")
+    warnings += [f"nothing arrived for {day}: no source has a dt={day} folder under {landing.root}" for day in empty]
     for line in warnings:
         context.log.warning(line)
     return dg.MaterializeResult(
-        metadata={"ignored": len(rows), "details": _listed(warnings)},
+        metadata={"ignored": len(rows), "days_with_nothing": dg.MetadataValue.json([str(d) for d in empty]),
+                  "details": _listed(warnings)},
         check_results=[dg.AssetCheckResult(
             check_name="nothing_outside_the_sources", passed=not warnings, severity=dg.AssetCheckSeverity.WARN,
             description="; ".join(warnings[:10]) or "Only source folders in the landing zone.")],

@@ -74,8 +74,9 @@ def _code_version() -> str:
     deps=[get_asset_key_for_model([dbt_after_purchase_model], "recall_audience"),
           get_asset_key_for_model([dbt_after_purchase_model], "recall_exclusions")],
     group_name="recall",
-    description=("Today's recall files for the sending systems (SMS batches and CSV, push, WeChat template messages, "
-                 "WeCom tasks, call lists) under USEROPS_OUTBOX/dt=<day>/ with manifest.json, and the contact log "
+    description=("Today's recall files for the sending systems (SMS batches and CSV with their short links, push, "
+                 "WeChat subscribe notifications, WeCom tasks, call lists, email, ad audiences) under "
+                 "USEROPS_OUTBOX/dt=<day>/ with manifest.json, and the contact log "
                  "(treatment contacts and control holdouts) that drives the frequency caps. Consent and "
                  "suppression are re-checked right before writing; the control group never reaches a file."),
     **{**DAILY_WAREHOUSE_ASSET, "kinds": {"python", "duckdb"}},
@@ -91,8 +92,9 @@ def recall_outbox(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
             "select channel, cost_per_message, window_end_hour, batch_size, sign_name from main.recall_channels").fetchall()}
         rules = {r[0]: r for r in conn.execute("select rule_id, template_id, allow_empty from main.recall_rules").fetchall()}
         blocked = [w for (w,) in conn.execute("select word from main.blocked_words order by word").fetchall()]
-        base_url, retention_days = conn.execute(
-            "select landing_base_url, outbox_retention_days from intermediate.int_recall_settings").fetchone()
+        base_url, retention_days, short_link_base, sms_variable_max = conn.execute(
+            """select landing_base_url, outbox_retention_days, short_link_base, sms_variable_max_chars
+               from intermediate.int_recall_settings""").fetchone()
         consent_snapshot = hashlib.sha256(repr(conn.execute(
             "select * from intermediate.int_recall_consent order by all").fetchall()).encode()).hexdigest()
         exclusions = conn.execute("""select rule_id, outcome, persons from marts.recall_exclusions
@@ -118,7 +120,7 @@ def recall_outbox(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
         if template is None:
             problems.append(f"{rule_id}: no {channel} template {rules[rule_id][1]} in recall_templates")
         elif channel == "sms":
-            problems += [f"{rule_id} sms: {p}" for p in sms.check(template, blocked)]
+            problems += [f"{rule_id} sms: {p}" for p in sms.check(template, blocked, short_link_base)]
         elif channel == "push":
             problems += [f"{rule_id} push: {p}" for p in push.check(template)]
     if problems:
@@ -135,9 +137,15 @@ def recall_outbox(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
                                 f"{base_url}?c={campaign_id}&t={r.link_token}", r.offer_text, r.email)
                         for r in group.itertuples()]
             if channel == "sms":
-                result = sms.write(day_outbox, campaign_id, contacts, template, sign_name, cost, batch_size, blocked)
+                result = sms.write(day_outbox, campaign_id, contacts, template, sign_name, cost, batch_size, blocked,
+                                   short_link_base, sms_variable_max)
+                longest = result.pop("max_segments")
+                if longest > 1:
+                    context.log.warning(f"SMS {campaign_id}: messages of up to {longest} segments, each billed "
+                                        f"{longest} × {cost} CNY: shorten template {template.template_id} to one "
+                                        "segment (70 characters with the signature)")
             elif channel == "push":
-                result = push.write(day_outbox, campaign_id, contacts, template, batch_size)
+                result = push.write(day_outbox, campaign_id, contacts, template, batch_size, f"{base_url}?c={campaign_id}")
             elif channel == "wechat":
                 result = wechat.write(day_outbox, campaign_id, contacts, template)
             elif channel == "wecom":
@@ -177,6 +185,8 @@ def recall_outbox(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
     # The contact log for the day: treatment contacts with their file, control holdouts without.
     files = {}
     for entry in day_outbox.files:
+        if entry.channel == "links":
+            continue
         for campaign_id in entry.campaign_ids:
             if entry.path.endswith((".csv", ".jsonl")) or campaign_id not in files:
                 files[campaign_id] = entry.path

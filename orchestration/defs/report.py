@@ -89,9 +89,12 @@ def daily_report(context: dg.AssetExecutionContext, warehouse: DuckDBResource, r
             select a.campaign_id, a.channel, l.label_zh,
                    count(*) filter (where a.test_group = 'treatment'),
                    count(*) filter (where a.test_group = 'control'),
-                   round(sum(case when a.test_group = 'treatment' then a.cost_per_message else 0 end), 2)
+                   round(coalesce(sum(c.cost), 0), 2)
             from marts.recall_audience a
             left join main.display_labels l on l.label_set = 'channel' and l.value = a.channel
+            -- billed as written (SMS per segment); dropped at the re-check or control: nothing
+            left join recall.contact_log c on c.campaign_id = a.campaign_id and c.person_id = a.person_id
+                and c.test_group = 'treatment'
             where a.campaign_date = ?
             group by all order by 1, 2""", day)
         outcomes = q(f"""
@@ -158,7 +161,7 @@ def daily_report(context: dg.AssetExecutionContext, warehouse: DuckDBResource, r
                 [(["stage 阶段", "名称", "members 会员数"], [list(r) for r in funnel])]),
         Section("Recall", "召回", [png["recall_lift"]],
                 [(["campaign 活动", "channel 渠道", "名称", "treatment 实验组", "control 对照组",
-                   "cost per message CNY 单条成本合计"], [list(a) for a in audience]),
+                   "cost as billed CNY 实际成本"], [list(a) for a in audience]),
                  (["channel 渠道", "messages 条数", "segments or requests 计费条数或请求数", "cost CNY 实际成本"],
                   [[channel, int(v.get("messages", 0)), int(v.get("segments", v.get("requests", 0))), v.get("cost", 0.0)]
                    for channel, v in sorted(sent.items())]),

@@ -10,7 +10,7 @@ from orchestration.defs.recall import recall_outbox
 from orchestration.defs.report import daily_report
 from orchestration.defs.resources import OutputFolder
 from orchestration.defs.transform import model_key
-from orchestration.defs.ingest import LANDING_ZONE, window_days
+from orchestration.defs.ingest import window_days
 from orchestration.lib import serving as serving_copy
 from orchestration.lib.run_days import COMPLETED, record_completed
 
@@ -47,7 +47,7 @@ def bi_copy(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
 @dg.asset(
     key=["serving", "completed_days"],
     # Every asset that nothing else reads (a test keeps this list whole).
-    deps=[bi_copy.key, LANDING_ZONE, model_key("identity_junk")],
+    deps=[bi_copy.key, model_key("identity_junk")],
     group_name="serving",
     description=(f"The run's arrival days recorded as done in `{COMPLETED}`, last of all: a day counts as done only "
                  "when every other asset of its run succeeded. The next run starts at the first earlier day that "

@@ -108,6 +108,15 @@ def folder_files(folders: list[Path]) -> tuple[list[Path], list[tuple[Path, str]
     return files, ignored
 
 
+def undelivered_days(landing: Path, days: list[date]) -> list[date]:
+    """Days for which no source has a day folder at all: nothing arrived (an export that did not
+    run). An empty `dt=` folder is a delivery of nothing, the way to confirm a day without data."""
+    delivered: set[date] = set()
+    for source in LANDING_SPECS:
+        delivered |= set(source_entries(landing, source)[0])
+    return [day for day in days if day not in delivered]
+
+
 def landing_entries(landing: Path) -> list[tuple[Path, str]]:
     """Entries at the top of the landing zone that belong to no source, with why."""
     if not landing.is_dir():

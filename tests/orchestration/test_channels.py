@@ -1,16 +1,36 @@
 """Channel writers against their systems' limits, the pre-send checks, and the outbox's
 complete-or-absent folder with its manifest."""
 
+import csv
+import io
 import json
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 
+import jsonschema
 import pytest
 
 from orchestration.lib.channels import Contact, PreSendError, Template, call, push, render, sms, wechat, wecom
 from orchestration.lib.outbox import DayOutbox, OutboxError, read_manifest, verify
 
-SMS = Template("t", "sms", "好久不见，送您${offer}，点击 ${link} 领取，拒收请回复R", "SMS_1")
+SMS = Template("t", "sms", "好久不见，送您${offer} https://s.example.cn/${code} 拒收请回复R", "SMS_800001")
+SHORT = "https://s.example.cn/"
+SCHEMAS = Path(__file__).resolve().parents[1] / "data" / "vendor_schemas"
+
+
+def conforms(body: dict, name: str) -> None:
+    """The body against the vendor's documented request schema (tests/data/vendor_schemas/), with
+    the JSON carried inside strings (SendBatchSms' *Json parameters) checked by their own schema."""
+    schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(body, schema)
+    for key, spec in schema["properties"].items():
+        if "contentSchema" in spec and key in body:
+            jsonschema.validate(json.loads(body[key]), spec["contentSchema"])
+
+
+def sms_write(outbox, people, template=SMS, max_chars=35):
+    return sms.write(outbox, "c-20261031", people, template, "品牌", 0.03, 100, [], SHORT, max_chars)
 
 
 def contacts(n, hour=10, kind="phone", owner=None):
@@ -19,11 +39,39 @@ def contacts(n, hour=10, kind="phone", owner=None):
 
 
 def test_sms_templates_must_end_with_the_unsubscribe_line_and_keep_links_clickable():
-    assert sms.check(SMS, ["中奖"]) == []
-    bad = Template("t", "sms", "【品牌】恭喜中奖，点击${link}领取", "SMS_1")
-    problems = sms.check(bad, ["中奖"])
+    assert sms.check(SMS, ["中奖"], SHORT) == []
+    bad = Template("t", "sms", "【品牌】恭喜中奖，点击https://s.example.cn/${code}领取", "SMS_1")
+    problems = sms.check(bad, ["中奖"], SHORT)
     assert any("拒收请回复R" in p for p in problems) and any("【】" in p for p in problems)
     assert any("blocked word 中奖" in p for p in problems) and any("space before and after" in p for p in problems)
+
+
+def test_an_sms_link_is_fixed_text_on_the_short_link_domain_never_a_variable(tmp_path):
+    """Seen: the per-person ${link} was a variable holding a ~75-character URL, which Tencent Cloud
+    and Huawei refuse, Alibaba Cloud caps at 35 characters, and which made every SMS two segments."""
+    old = Template("t", "sms", "好久不见，送您${offer}，点击 ${link} 领取，拒收请回复R", "SMS_800001")
+    assert any("may not be a template variable" in p for p in sms.check(old, [], SHORT))
+    elsewhere = Template("t", "sms", "送您${offer} https://bit.ly/${code} 拒收请回复R", "SMS_800001")
+    assert any("not on the short-link domain" in p for p in sms.check(elsewhere, [], SHORT))
+    with pytest.raises(PreSendError, match="may not be a template variable"):
+        sms_write(DayOutbox(tmp_path / "a", "2026-10-31"), contacts(1), old)
+    # A variable's value over the vendors' limit, or holding a link, fails before anything is written.
+    with pytest.raises(PreSendError, match="over 35 characters"):
+        sms_write(DayOutbox(tmp_path / "b", "2026-10-31"), [replace(c, offer_text="券" * 36) for c in contacts(1)])
+    with pytest.raises(PreSendError, match="holds a link"):
+        sms_write(DayOutbox(tmp_path / "c", "2026-10-31"), [replace(c, offer_text="见 www.x.cn") for c in contacts(1)])
+    outbox = DayOutbox(tmp_path / "d", "2026-10-31")
+    result = sms_write(outbox, contacts(3))
+    request = json.loads(next(outbox.scratch.rglob("send_*.json")).read_text(encoding="utf-8"))
+    params = json.loads(request["TemplateParamJson"])
+    assert all(set(p) == {"offer", "code"} and len(p["code"]) == 11 for p in params)
+    assert len({p["code"] for p in params}) == 3
+    # The short-link service's table resolves each code to the person's landing link.
+    links = list(csv.DictReader(io.StringIO((outbox.scratch / "links" / "c-20261031.csv").read_text())))
+    assert {row["code"]: row["url"] for row in links} == {
+        sms.short_code(c.token): c.link for c in contacts(3)}
+    # The message fits one segment: 【品牌】好久不见，送您10元券 https://s.example.cn/<11> 拒收请回复R.
+    assert result["max_segments"] == 1 and result["segments"] == 3
 
 
 def test_sms_segments_count_the_signature():
@@ -34,11 +82,12 @@ def test_sms_segments_count_the_signature():
 
 def test_sms_batches_hold_at_most_100_numbers_and_one_parameter_object_each(tmp_path):
     outbox = DayOutbox(tmp_path, "2026-10-31")
-    result = sms.write(outbox, "c-20261031", contacts(250), SMS, "品牌", 0.03, 100, [])
+    result = sms_write(outbox, contacts(250))
     batch_files = sorted(p for p in outbox.scratch.rglob("*.json"))
     sizes = []
     for path in batch_files:
         request = json.loads(path.read_text(encoding="utf-8"))
+        conforms(request, "aliyun_send_batch_sms")
         phones, signs, params = (json.loads(request[k]) for k in ("PhoneNumberJson", "SignNameJson", "TemplateParamJson"))
         assert len(phones) == len(signs) == len(params) and request["OutId"] == "c-20261031"
         assert all(p.startswith("138") and len(p) == 11 for p in phones)
@@ -57,11 +106,14 @@ def test_a_missing_template_variable_fails_the_campaign():
 
 def test_push_and_wecom_split_at_their_limits(tmp_path):
     outbox = DayOutbox(tmp_path, "2026-10-31")
-    push.write(outbox, "c-20261031", contacts(2500, kind="registration_id"), Template("t", "push", "${offer}", None), 1000)
+    push.write(outbox, "c-20261031", contacts(2500, kind="registration_id"), Template("t", "push", "${offer}", None), 1000,
+               "https://m.example.com/r?c=c-20261031")
     wecom.write(outbox, "c-20261031", contacts(3, owner="zhang") + contacts(2, owner="li"),
                 Template("t", "wecom", "${offer} ${link}", None), 10_000, "https://m.example.com/r?c=c-20261031")
     jpush = [json.loads(p.read_text()) for p in sorted(outbox.scratch.rglob("jpush_*.json"))]
     assert [len(r["audience"]["registration_id"]) for r in jpush] == [1000, 1000, 500]
+    for request in jpush:
+        conforms(request, "jpush_push_v3")
     tasks = {json.loads(p.read_text())["sender"]: json.loads(p.read_text()) for p in outbox.scratch.rglob("wecom/*/*.json")}
     assert {k: len(v["external_userid"]) for k, v in tasks.items()} == {"zhang": 3, "li": 2}
     assert "&t=" not in tasks["li"]["text"]["content"]                       # a shared text has no personal token
@@ -71,8 +123,11 @@ def test_fcm_tokens_go_to_multicasts_of_at_most_500(tmp_path):
     outbox = DayOutbox(tmp_path, "2026-10-31")
     fcm = [replace(c, address=f"f{i:010d}:APA91b" + "x" * 140) for i, c in enumerate(contacts(1200, kind="registration_id"))]
     jpush_ids = contacts(3, kind="registration_id")
-    summary = push.write(outbox, "c-20261031", fcm + jpush_ids, Template("t", "push", "送您${offer}", None), 1000)
+    summary = push.write(outbox, "c-20261031", fcm + jpush_ids, Template("t", "push", "送您${offer}", None), 1000,
+                         "https://m.example.com/r?c=c-20261031")
     multicasts = [json.loads(p.read_text()) for p in sorted(outbox.scratch.rglob("fcm_*.json"))]
+    for message in multicasts:
+        conforms(message, "fcm_multicast")
     assert [len(m["tokens"]) for m in multicasts] == [500, 500, 200]
     assert multicasts[0]["notification"]["body"] == "送您10元券"
     assert sorted(t for m in multicasts for t in m["tokens"]) == sorted(c.address for c in fcm)
@@ -81,15 +136,46 @@ def test_fcm_tokens_go_to_multicasts_of_at_most_500(tmp_path):
     assert summary == {"messages": 1203, "requests": 4}
 
 
-def test_wechat_thing_field_over_20_characters_fails_before_writing(tmp_path):
+def test_push_carries_no_made_up_cid_and_opens_the_campaigns_link(tmp_path):
+    """Seen: every JPush request carried a made-up cid, which JPush rejects (a cid is only valid
+    when fetched from /v3/push/cid), and push bodies had no link to attribute a click."""
     outbox = DayOutbox(tmp_path, "2026-10-31")
-    template = Template("t", "wechat", "${offer}，点此领取", "TPL_1")
-    wechat.write(outbox, "c-20261031", contacts(2, kind="openid"), template)          # 10元券，点此领取: 9 characters
-    line = json.loads((outbox.scratch / "wechat" / "c-20261031.jsonl").read_text().splitlines()[0])
-    assert line["data"]["thing1"]["value"] == "10元券，点此领取" and line["template_id"] == "TPL_1"
+    push.write(outbox, "c-20261031", contacts(2, kind="alias"), Template("t", "push", "${offer}", None), 1000,
+               "https://m.example.com/r?c=c-20261031")
+    request = json.loads(next(outbox.scratch.rglob("jpush_*.json")).read_text())
+    assert "cid" not in request
+    conforms(request, "jpush_push_v3")
+    for platform in ("android", "ios"):
+        assert request["notification"][platform]["extras"] == {"campaign_id": "c-20261031",
+                                                               "url": "https://m.example.com/r?c=c-20261031"}
+    with pytest.raises(jsonschema.ValidationError):     # the schema does refuse a cid not from /v3/push/cid
+        conforms({**request, "cid": "c-20261031-alias-1000-0001"}, "jpush_push_v3")
+
+
+def test_wechat_recall_goes_out_as_subscribe_notifications_with_checked_fields(tmp_path):
+    """Seen: template messages with a send_at key the API does not have, carrying promotions that
+    WeChat's template-message rules forbid."""
+    outbox = DayOutbox(tmp_path, "2026-10-31")
+    template = Template("t", "wechat", "thing1=${offer}，点此领取|phrase2=待领取", "TPL_1")
+    wechat.write(outbox, "c-20261031", contacts(2, kind="openid") + contacts(1, hour=15, kind="openid"), template)
+    files = sorted(p.relative_to(outbox.scratch).as_posix() for p in outbox.scratch.rglob("*.jsonl"))
+    assert files == ["wechat/c-20261031/subscribe_1000.jsonl", "wechat/c-20261031/subscribe_1500.jsonl"]
+    line = json.loads((outbox.scratch / files[0]).read_text().splitlines()[0])
+    conforms(line, "wechat_subscribe_bizsend")
+    assert line["data"] == {"thing1": {"value": "10元券，点此领取"}, "phrase2": {"value": "待领取"}}
+    assert line["page"].startswith("https://m.example.com/r?c=c-20261031&t=") and "send_at" not in line
+    plain = DayOutbox(tmp_path / "plain", "2026-10-31")
+    wechat.write(plain, "c-20261031", contacts(1, kind="openid"), Template("t", "wechat", "${offer}", "TPL_1"))
+    assert json.loads(next(plain.scratch.rglob("*.jsonl")).read_text())["data"] == {"thing1": {"value": "10元券"}}
     long_offer = [replace(c, offer_text="全场满两百减一百再送精美礼品一份限时三天") for c in contacts(1, kind="openid")]
-    with pytest.raises(PreSendError, match="over 20 characters"):
+    with pytest.raises(PreSendError, match="thing1 .* 1 to 20 characters"):
         wechat.write(DayOutbox(tmp_path / "other", "2026-10-31"), "c-20261031", long_offer, template)
+    for body, problem in (("thing1=${offer}|phrase2=ok", "not a valid phrase"),
+                          ("thing1=${offer}|phrase2=限时限量特惠", "1 to 5 characters"),
+                          ("thing1=${offer}|title2=x", "not a WeChat field name")):
+        with pytest.raises(PreSendError, match=problem):
+            wechat.write(DayOutbox(tmp_path / "bad", "2026-10-31"), "c-20261031", contacts(1, kind="openid"),
+                         Template("t", "wechat", body, "TPL_1"))
 
 
 def test_the_day_appears_complete_with_its_manifest_or_not_at_all(tmp_path):
@@ -157,3 +243,16 @@ def test_calls_as_a_csv_and_aiccs_number_lists_of_at_most_1000(tmp_path):
     lines = (outbox.scratch / "call" / "c-20261031.csv").read_text().splitlines()
     assert lines[0] == "calleeNumber,outId,offer,call_from,call_to" and len(lines) == 2501
     assert lines[1].endswith("2026-10-31 15:00,2026-10-31 20:00")
+
+
+def test_every_human_facing_csv_keeps_formula_looking_text_as_text(tmp_path):
+    """Seen: call lists did not protect text fields against spreadsheet formulas (the email CSV did)."""
+    outbox = DayOutbox(tmp_path, "2026-10-31")
+    risky = [replace(c, offer_text="=HYPERLINK(\"http://x\")") for c in contacts(1, hour=15)]
+    call.write(outbox, "c-20261031", risky, 20)
+    row = next(csv.DictReader(io.StringIO((outbox.scratch / "call" / "c-20261031.csv").read_text())))
+    assert row["offer"] == "'=HYPERLINK(\"http://x\")" and row["calleeNumber"] == "13800000000"
+    sms_write(outbox, [replace(c, offer_text="+10元") for c in contacts(1)],
+              Template("t", "sms", "${offer} https://s.example.cn/${code} 拒收请回复R", "SMS_1"))
+    row = next(csv.DictReader(io.StringIO((outbox.scratch / "sms" / "c-20261031.csv").read_text())))
+    assert row["content"].startswith("'+10元") and row["phone"] == "13800000000"

@@ -203,3 +203,12 @@ def test_day_folders_in_the_forms_exporters_write(tmp_path):
     assert [(p.name, why.split(":")[0]) for p, why in ignored] == [("sub", "nested folder inside a day folder")]
     undated = source_entries(tmp_path, "consent")[1]
     assert [p.name for p, _ in undated] == ["dt=later", "e.csv"]
+
+
+def test_a_day_with_no_folder_from_any_source_is_undelivered_and_an_empty_folder_confirms_it(tmp_path):
+    from orchestration.lib.landing import undelivered_days
+
+    write(tmp_path / "sales" / "dt=2026-08-01" / "orders.csv", "order_id\n1\n")
+    (tmp_path / "online" / "dt=2026-08-03").mkdir(parents=True)          # the export ran and had nothing
+    days = [date(2026, 8, 1), date(2026, 8, 2), date(2026, 8, 3)]
+    assert undelivered_days(tmp_path, days) == [date(2026, 8, 2)]

@@ -5,6 +5,7 @@ is written."""
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,11 @@ class Contact:
     link: str                      # landing link with campaign id and the person's opaque token
     offer_text: str
     email: str | None = None       # ads: the person's email beside the phone in `address`
+
+    @property
+    def token(self) -> str:
+        """The person's opaque token for this campaign (the link's `t`)."""
+        return self.link.rsplit("=", 1)[-1]
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,9 @@ def render(body: str, values: dict[str, str]) -> str:
 
 def batches(items: list, size: int) -> list[list]:
     return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+LINK = re.compile(r"https?://|www\.|\b[a-z0-9-]+\.(?:cn|com|net|org|top|xyz|io|me|cc|vip|shop)\b", re.IGNORECASE)
 
 
 def spreadsheet_safe(value: str) -> str:

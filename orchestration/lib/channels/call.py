@@ -4,7 +4,8 @@
 - `call/<campaign>/aiccs_<n>.json`: Alibaba AICCS `ImportTaskNumberDatas` number lists,
   ≤ 1,000 entries each: calleeNumber, outId, and one key per script variable (offer).
 The window is the contact's send_at to the end of the channel's window; calls never land on
-weekday noon (the audience's send_at avoids 12–14)."""
+weekday noon (the audience's send_at avoids 12–14). Text in the CSV that starts like a formula is
+kept as text (`'=…`): call-centre staff open it in Excel."""
 
 from __future__ import annotations
 
@@ -12,20 +13,20 @@ import csv
 import io
 import json
 
-from orchestration.lib.channels import Contact, batches
+from orchestration.lib.channels import Contact, batches, spreadsheet_safe
 
 AICCS_MAX_PER_REQUEST = 1000
 
 
 def write(outbox, campaign_id: str, contacts: list[Contact], window_end_hour: int) -> dict:
-    rows = [{"calleeNumber": c.address.removeprefix("+86"), "outId": f"{campaign_id}:{c.link.rsplit('=', 1)[-1]}",
+    rows = [{"calleeNumber": c.address.removeprefix("+86"), "outId": f"{campaign_id}:{c.token}",
              "offer": c.offer_text, "call_from": c.send_at.strftime("%Y-%m-%d %H:%M"),
              "call_to": c.send_at.strftime(f"%Y-%m-%d {window_end_hour:02d}:00")} for c in contacts]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=["calleeNumber", "outId", "offer", "call_from", "call_to"],
                             lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({**row, "offer": spreadsheet_safe(row["offer"])} for row in rows)
     outbox.write_text("call", f"call/{campaign_id}.csv", buffer.getvalue(), len(contacts), [campaign_id])
     requests = 0
     for number, batch in enumerate(batches(rows, AICCS_MAX_PER_REQUEST), start=1):

@@ -16,9 +16,8 @@ def write(outbox, campaign_id: str, contacts: list[Contact], unsubscribe_base: s
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["Email Address", "Offer", "Link", "Unsubscribe", "Send Date", "Campaign"])
     for contact in contacts:
-        token = contact.link.rsplit("=", 1)[-1]
         row = [contact.address, spreadsheet_safe(contact.offer_text), contact.link,
-               f"{unsubscribe_base}?t={token}", contact.send_at.strftime("%Y-%m-%d"), campaign_id]
+               f"{unsubscribe_base}?t={contact.token}", contact.send_at.strftime("%Y-%m-%d"), campaign_id]
         too_long = [value for value in row if len(value.encode("utf-8")) > MAX_FIELD_BYTES]
         if too_long:
             raise PreSendError(f"email {campaign_id}: a field is over {MAX_FIELD_BYTES} bytes: {too_long[0][:40]}…")

@@ -1,7 +1,10 @@
 """App push: JPush push requests per campaign and send hour, ≤ 1,000 registration ids (the
 person's latest push token) or ≤ 1,000 aliases (the member id, which apps set as the alias) each;
 FCM tokens go to FCM multicast messages of ≤ 500 tokens instead. The message is the same for every
-recipient of a request, so a push body may use ${offer} only.
+recipient of a request, so a push body may use ${offer} only, and the landing link it opens (in
+JPush's `extras`, FCM's `data`) carries the campaign; the app adds the logged-in member, so a
+click is attributed. JPush requests carry no `cid`: a cid is only valid when fetched from
+JPush's `/v3/push/cid` by the sender (optional; JPush de-duplicates repeats by it).
 
 The input contract's `push_token` holds either kind; they are told apart by shape: an FCM
 registration token is long (100+ characters) with a `:` after its instance id, a JPush
@@ -26,7 +29,8 @@ def check(template: Template) -> list[str]:
     return [f"a push body is shared by a whole batch and cannot use ${{{name}}}" for name in sorted(extra)]
 
 
-def write(outbox, campaign_id: str, contacts: list[Contact], template: Template, batch_size: int) -> dict:
+def write(outbox, campaign_id: str, contacts: list[Contact], template: Template, batch_size: int,
+          campaign_link: str) -> dict:
     problems = check(template)
     if problems:
         raise PreSendError(f"push {campaign_id}: " + "; ".join(problems))
@@ -38,11 +42,12 @@ def write(outbox, campaign_id: str, contacts: list[Contact], template: Template,
     requests = 0
     for (kind, hour), group in sorted(groups.items()):
         alert = render(template.body, {"offer": group[0].offer_text})
+        extras = {"campaign_id": campaign_id, "url": campaign_link}
         if kind == "fcm":
             for number, batch in enumerate(batches(group, min(batch_size, FCM_MAX_PER_MULTICAST)), start=1):
                 # The body of firebase_admin.messaging.MulticastMessage / send_each_for_multicast.
                 message = {"tokens": [c.address for c in batch], "notification": {"body": alert},
-                           "data": {"campaign_id": campaign_id}, "android": {"ttl": "86400s"}}
+                           "data": extras, "android": {"ttl": "86400s"}}
                 outbox.write_text("push", f"push/{campaign_id}/fcm_{hour}_{number:04d}.json",
                                   json.dumps(message, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
                                   len(batch), [campaign_id])
@@ -52,9 +57,9 @@ def write(outbox, campaign_id: str, contacts: list[Contact], template: Template,
             request = {
                 "platform": "all",
                 "audience": {kind: [c.address for c in batch]},
-                "notification": {"alert": alert},
+                "notification": {"alert": alert, "android": {"alert": alert, "extras": extras},
+                                 "ios": {"alert": alert, "extras": extras}},
                 "options": {"time_to_live": 86400},
-                "cid": f"{campaign_id}-{kind}-{hour}-{number:04d}",
             }
             outbox.write_text("push", f"push/{campaign_id}/jpush_{kind}_{hour}_{number:04d}.json",
                               json.dumps(request, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
