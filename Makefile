@@ -33,7 +33,7 @@ test: setup browser                      ## the whole test suite
 
 dev: setup                               ## the Dagster UI on the same definitions and instance
 	mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -m orchestration.definitions
+	$(BIN)/dagster dev
 
 bench: setup                             ## scale benchmarks (not part of `make test`)
 	$(BIN)/python -m tests.bench.bench_components $(COMPONENTS_ARGS)

@@ -34,10 +34,13 @@
     day_of_week({{ date_expression }})
 {%- endmacro %}
 
-{#- Pre-hook of the daily recall marts: delete the campaign day being rebuilt (the profile's
-    as-of day), so re-running a day replaces it, even with an empty audience. -#}
-{% macro delete_campaign_day() -%}
-    {%- if is_incremental() -%}
-    delete from {{ this }} where campaign_date >= (select max(as_of_date) from {{ ref('user_profile') }})
+{#- The campaign day a recall batch plans: the microbatch's day (dbt runs one batch per day of
+    the run, in order); outside a batch (compile, docs) the run's last day. -#}
+{% macro campaign_day() -%}
+    {%- set batch = model.get('batch') if model is mapping else none -%}
+    {%- if batch and batch.get('event_time_start') -%}
+    cast('{{ batch.get("event_time_start").strftime("%Y-%m-%d") }}' as date)
+    {%- else -%}
+    cast({{ dbt.dateadd('day', -1, "cast('" ~ var('max_date') ~ "' as date)") }} as date)
     {%- endif -%}
 {%- endmacro %}

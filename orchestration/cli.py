@@ -20,7 +20,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from orchestration.settings import Settings, export_environment, prepare_dagster_home
+from orchestration.settings import REPO_ROOT, Settings, export_environment, prepare_dagster_home
 
 DEMO = {"persons": 2000, "start": date(2026, 8, 1), "end": date(2026, 10, 31), "seed": 42}
 SAMPLE_MARKER = ".userops-sample"        # marks a landing zone the generator owns (safe to replace)
@@ -131,13 +131,16 @@ def _run_locked(settings: Settings, instance, start: date, end: date) -> int:
                                                       **run_tags(settings.warehouse)}}
     _say(f"running every asset for {start} … {end} ({(end - start).days + 1} day(s)); "
          f"warehouse {settings.warehouse}; Dagster home {settings.dagster_home}")
+    from orchestration.lib.ui_runs import shown_in_the_ui
+
     began = time.monotonic()
-    result = job.execute_in_process(
-        instance=instance,
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        **partition,
-    )
+    with shown_in_the_ui(instance, REPO_ROOT, job.name):
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            **partition,
+        )
     failures = describe_failures(result)
     _say(f"run {result.run_id} {'succeeded' if result.success and not failures else 'FAILED'} "
          f"in {time.monotonic() - began:.0f}s")

@@ -1,7 +1,7 @@
 """Where things live and which time zone the business runs in, from the environment.
 
 One place resolves every location (output contract: USEROPS_LANDING, USEROPS_WAREHOUSE,
-USEROPS_OUTBOX, USEROPS_TZ, USEROPS_START_DATE; USEROPS_REPORTS for the daily report and
+USEROPS_OUTBOX, USEROPS_TZ, USEROPS_START_DATE (default: the landing zone's first day); USEROPS_REPORTS for the daily report and
 USEROPS_SERVING for the BI serving copy; USEROPS_RUN_HISTORY_DAYS, USEROPS_ALERT_FILE and
 USEROPS_ALERT_WEBHOOK for unattended operation). Relative paths resolve from the repo root, the
 same way dbt resolves the profile's path, and `export_environment()` writes the absolute values
@@ -14,7 +14,7 @@ import os
 import shutil
 import sys
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -28,7 +28,6 @@ DEFAULTS = {
     "USEROPS_REPORTS": "data/reports",
     "USEROPS_SERVING": "data/serving",
     "USEROPS_TZ": "Asia/Shanghai",
-    "USEROPS_START_DATE": "2024-01-01",
     "DAGSTER_HOME": ".dagster_home",
 }
 
@@ -55,9 +54,9 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> "Settings":
-        start = os.environ.get("USEROPS_START_DATE") or DEFAULTS["USEROPS_START_DATE"]
+        start = os.environ.get("USEROPS_START_DATE")
         try:
-            start_date = date.fromisoformat(start)
+            start_date = date.fromisoformat(start) if start else first_landing_day(_path("USEROPS_LANDING"))
         except ValueError as exc:
             raise ValueError(f"USEROPS_START_DATE={start!r} is not a YYYY-MM-DD date") from exc
         return cls(
@@ -74,6 +73,18 @@ class Settings:
             else _path("DAGSTER_HOME") / "alerts.log",
             alert_webhook=os.environ.get("USEROPS_ALERT_WEBHOOK", ""),
         )
+
+
+def first_landing_day(landing: Path) -> date:
+    """The first daily partition when USEROPS_START_DATE is not set: the earliest day folder of any
+    source in the landing zone, so the partitions start where the data starts; yesterday when the
+    landing zone holds none yet (the schedule's first day). A landing zone that drops old folders
+    needs USEROPS_START_DATE, or days already loaded fall before the first partition."""
+    from orchestration.lib.landing import folder_day
+
+    days = [day for source in (landing.iterdir() if landing.is_dir() else []) if source.is_dir()
+            for entry in os.scandir(source) if entry.is_dir() and (day := folder_day(entry.name))]
+    return min(days) if days else date.today() - timedelta(days=1)
 
 
 def _int(name: str, default: int) -> int:

@@ -18,6 +18,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 def pytest_configure(config):
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DAGSTER_HOME", str(REPO_ROOT / ".dagster_home"))
+    # Each test has its own landing zone: a fixed first partition keeps them independent of
+    # whatever lies in data/landing (the default follows the landing zone's first day).
+    os.environ.setdefault("USEROPS_START_DATE", "2024-01-01")
     from orchestration.dbt_project import dbt_project
     from orchestration.settings import export_environment, prepare_dagster_home
 

@@ -22,6 +22,12 @@ def test_assets_and_checks_present():
     for source in SOURCES:
         assert {f"raw/{source}:files_readable", f"raw/{source}:quarantine_rate"} <= checks
     assert "staging/stg_online__events:unique_stg_online__events_event_id" in checks
+    # Seen: the singular tests (recall safety, send window, a profile per person) were logged as
+    # observations, so the guarded model's Checks tab did not show them.
+    assert {"marts/recall_audience:assert_recall_audience_respects_consent_control_and_caps",
+            "marts/recall_audience:assert_recall_send_at_inside_the_channel_window",
+            "marts/user_profile:assert_every_person_has_a_profile",
+            "marts/identity_map:assert_no_oversized_person"} <= checks
     # dbt tests read as sentences in the UI.
     def described(key):
         asset, name = key.rsplit(":", 1)
@@ -159,3 +165,25 @@ def test_the_schedule_catches_up_a_day_that_never_completed(tmp_path, monkeypatc
     assert request.partition_key is None
     assert (request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"]) == \
         ("2026-11-20", "2026-11-21")
+
+
+def test_descriptions_show_whole_in_the_ui():
+    """Seen: descriptions holding `<day>` or `<table>` were cut, the UI reading them as HTML tags;
+    and every dbt asset listed `dagster_dbt/project [DbtProject] (unserializable)`."""
+    import re
+
+    from dagster._core.definitions.metadata import normalize_metadata
+
+    def bare_tags(text: str | None) -> list[str]:
+        text = re.sub(r"```.*?```", "", text or "", flags=re.S)          # code is shown as written
+        return re.findall(r"<[A-Za-z_/][^>]*>", re.sub(r"`[^`]*`", "", text))
+
+    graph = defs.resolve_asset_graph()
+    cut = {key.to_user_string(): bare_tags(graph.get(key).description) for key in graph.get_all_asset_keys()}
+    cut |= {key.to_user_string(): bare_tags(graph.get_check_spec(key).description) for key in graph.asset_check_keys}
+    assert {k: v for k, v in cut.items() if v} == {}
+    hidden_by_the_ui = {"dagster_dbt/manifest", "dagster_dbt/dagster_dbt_translator"}
+    noise = {(key.to_user_string(), label) for key in graph.get_all_asset_keys()
+             for label, value in normalize_metadata(graph.get(key).metadata, allow_invalid=True).items()
+             if "unserializable" in str(getattr(value, "value", "")) and label not in hidden_by_the_ui}
+    assert noise == set()

@@ -3,9 +3,10 @@ cases, suppression, the control group, files and manifest, caps over several day
 withdrawn between the audience and the files, a crash mid-write, outcomes with a planted lift.
 (A byte-identical re-run of a day's outbox is tested in test_pipeline.)
 
-Everyone registers on 09-01 with a phone and buys on 09-02, so on 09-20 they are buyers quiet
-for 18 days (lapse `short`: rule lapsed_buyer_short, channels sms | push | wechat). A00…A29 are
-plain. U2 adds a second phone on 09-03 and opts out of SMS on it: SMS stops for the person, push
+Everyone registers on 09-01 with a phone and buys the same day (no welcome campaign), lapses
+from 09-08 (lapse `short`: rule lapsed_buyer_short, channels sms | push | wechat; the range run
+plans every day, so they are contacted on 09-08), buys again on 09-13 and so lapses again on
+09-20: the 09-20 campaign, their second contact in 30 days. A00…A29 are plain. U2 adds a second phone on 09-03 and opts out of SMS on it: SMS stops for the person, push
 (their member id as alias) takes over. U3 opts out of `all`, U4 of `personalised`. U5 opts out
 of SMS and re-subscribes later. U6's phone is on the suppression list. N1…N3 buy again on 09-14,
 so they lapse only on 09-21; the contact log already holds two contacts of N1 in the last 30
@@ -48,7 +49,11 @@ def _landing(landing):
     for day, events in online.items():
         write(landing / "online" / f"dt=2026-{day}" / "events.jsonl", "".join(json.dumps(e) + "\n" for e in events))
     header = "order_id,order_time,updated_at,status,amount,refund_amount,member_id,category\n"
-    orders = {"09-02": [f"o-{p},2026-09-02 12:00:00,2026-09-02 12:00:00,paid,150,0,m{p},护肤" for p in PEOPLE],
+    # Everyone buys on the day they register (so no welcome campaign), lapses from 09-08 (contacted
+    # then: the range plans every day), buys again and lapses again on 09-20 (the N persons a day later).
+    orders = {"09-01": [f"o-{p},2026-09-01 12:00:00,2026-09-01 12:00:00,paid,150,0,m{p},护肤" for p in PEOPLE],
+              "09-13": [f"o3-{p},2026-09-13 12:00:00,2026-09-13 12:00:00,paid,150,0,m{p},护肤"
+                        for p in PEOPLE if not p.startswith("N")],
               "09-14": [f"o2-{p},2026-09-14 12:00:00,2026-09-14 12:00:00,paid,150,0,m{p},护肤" for p in ("N1", "N2", "N3")]}
     for day, rows in orders.items():
         write(landing / "sales" / f"dt=2026-{day}" / "orders.csv", header + "\n".join(rows) + "\n")
@@ -90,7 +95,7 @@ def _plant_returns(landing, env, ids) -> dict:
     opens the campaign's landing page, and one control person logs in."""
     with duckdb.connect(env["USEROPS_WAREHOUSE"], read_only=True) as conn:
         groups = dict(conn.execute("""select person_id, test_group from marts.recall_audience
-                                      where campaign_id = 'lapsed_buyer_short-20260920'""").fetchall())
+                                      where campaign_id = 'lapsed_buyer_short-20260920' and channel = 'sms'""").fetchall())
     member = {pid: m for m, pid in ids.items()}
     treated = sorted(member[p] for p, g in groups.items() if g == "treatment" and member[p].startswith("mA"))
     control = sorted(member[p] for p, g in groups.items() if g == "control")
@@ -111,7 +116,8 @@ def _plant_returns(landing, env, ids) -> dict:
 def outcome(recall, person):
     """The person's eligibility on 09-21 (the latest day): their channel, or why they were left out."""
     row = recall["conn"].execute("""select coalesce(exclusion, channel) from intermediate.int_recall_eligibility
-                                    where person_id = ?""", [recall["ids"][f"m{person}"]]).fetchone()
+                                    where person_id = ? and campaign_date = '2026-09-21'""",
+                                 [recall["ids"][f"m{person}"]]).fetchone()
     return row[0] if row else None
 
 
@@ -199,12 +205,15 @@ def test_region_rules_and_missing_identifiers_in_the_rules_order(recall, tmp_pat
                                 'preference_center', date '2026-09-10')""", ["+86" + PHONES["A07"]])
     env = {**os.environ, "USEROPS_WAREHOUSE": str(warehouse)}
     dbt = Path(sys.executable).parent / "dbt"
-    result = subprocess.run([str(dbt), "run", "--select", "int_recall_eligibility", "--target-path", str(tmp_path / "target"),
+    day = ["--vars", json.dumps({"min_date": "2026-09-20", "max_date": "2026-09-21"}),
+           "--event-time-start", "2026-09-20", "--event-time-end", "2026-09-21"]     # re-plan 09-20 only
+    result = subprocess.run([str(dbt), "run", "--select", "int_recall_eligibility", *day, "--target-path", str(tmp_path / "target"),
                              "--log-path", str(tmp_path / "logs")], env=env, cwd=REPO_ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:]
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         rows = {(pid, rule): (exclusion, channel) for pid, rule, exclusion, channel in conn.execute(
-            "select person_id, rule_id, exclusion, channel from intermediate.int_recall_eligibility").fetchall()}
+            "select person_id, rule_id, exclusion, channel from intermediate.int_recall_eligibility "
+            "where campaign_date = '2026-09-20'").fetchall()}
     # Calls cannot reach the province: the short rule has no channel left; the fallback rule skips
     # ads (no opt-in) and calls (region) and takes SMS — or ads for A07, who opted in to them.
     assert rows[(ids["mA05"], "lapsed_buyer_short")] == ("region", None)
@@ -249,8 +258,8 @@ def test_consent_withdrawn_after_the_audience_was_built_keeps_the_person_out(rec
     assert PHONES[person] not in text and sum(PHONES[f"A{i:02d}"] in text for i in range(30)) > 10
     assert read_manifest(folder)["dropped_at_recheck"] == {"opted_out_since_the_audience_was_built": 1}
     with duckdb.connect(str(warehouse), read_only=True) as conn:
-        logged = conn.execute("select count(*) from recall.contact_log where person_id = ?",
-                              [recall["ids"][f"m{person}"]]).fetchone()[0]
+        logged = conn.execute("select count(*) from recall.contact_log where person_id = ? and campaign_date = ?",
+                              [recall["ids"][f"m{person}"], "2026-09-20"]).fetchone()[0]
     assert logged == 0
 
 
@@ -284,7 +293,11 @@ def test_outcomes_measure_the_planted_lift(recall):
     rows = {group: row for group, *row in recall["conn"].execute("""
         select test_group, users, returned_users, return_rate, orders, revenue, cost, lift_over_control,
                cost_per_recalled_user, days_observed, is_final
-        from marts.recall_outcomes where campaign_id = 'lapsed_buyer_short-20260920'""").fetchall()}
+        from marts.recall_outcomes where campaign_id = 'lapsed_buyer_short-20260920' and channel = 'sms'""").fetchall()}
+    # Seen: outcomes had no channel, so "SMS recall vs control" mixed SMS and push (U2 is reached by push).
+    channels = dict(recall["conn"].execute("""select channel, sum(users) from marts.recall_outcomes
+                                              where campaign_id = 'lapsed_buyer_short-20260920' group by channel""").fetchall())
+    assert set(channels) == {"sms", "push"} and channels["push"] >= 1
     users, returned, rate, orders, revenue, cost, lift, per_user, observed, final = rows["treatment"]
     assert (users, returned) == (planted["treatment_users"], planted["treatment_returned"])
     assert float(rate) == pytest.approx(returned / users, abs=1e-4) and (orders, float(revenue)) == (1, 88.0)
@@ -293,7 +306,7 @@ def test_outcomes_measure_the_planted_lift(recall):
     assert float(lift) == pytest.approx(returned / users - control_rate, abs=1e-4)
     # The cost as billed: what the day's manifest says the files cost (SMS by segment; the only
     # campaign of 09-20), which the contact log carries per contact.
-    sms_cost = sum(v["cost"] for v in read_manifest(recall["outbox"] / "dt=2026-09-20")["channels"].values())
+    sms_cost = read_manifest(recall["outbox"] / "dt=2026-09-20")["channels"]["sms"]["cost"]
     segments = read_manifest(recall["outbox"] / "dt=2026-09-20")["channels"]["sms"]["segments"]
     assert sms_cost == pytest.approx(segments * 0.03) and float(cost) == pytest.approx(sms_cost, abs=0.01)
     assert float(per_user) == pytest.approx(sms_cost / ((returned / users - control_rate) * users), abs=0.01)

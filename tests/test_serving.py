@@ -61,7 +61,15 @@ def test_chinese_labels_sit_beside_the_english_keys(serving):
                             "where column_name like '%\\_zh' escape '\\'").fetchall()
     assert {"rfm_segment_zh", "lapse_stage_zh", "cycle_zh", "from_cell_zh", "channel_zh", "test_group_zh"} <= {
         c for _, _, c in labelled}
+    # user_tags' values take the labels of their group; free values (a category, a city) show as they are.
+    tags = dict(conn.execute("select tag_group || ':' || tag_value, tag_value_zh from marts.user_tags").fetchall())
+    assert tags["membership:member"] == "会员" and tags["lifecycle_stage:new"] == "新用户"
+    assert all(label == seed.get(tuple(key.split(":", 1)), key.split(":", 1)[1]) for key, label in tags.items())
+    assert conn.execute("select distinct tag_group_zh from marts.user_tags where tag_group = 'aov_band'").fetchone()[0] \
+        == "客单价档"
     for schema, table, column in labelled:
+        if (table, column) == ("user_tags", "tag_value_zh"):
+            continue
         key = column.removesuffix("_zh")
         sets = {s for s, _ in seed}
         label_set = key if key in sets else key.removeprefix("from_").removeprefix("to_")
@@ -79,8 +87,24 @@ def test_parquet_exports_match_partitioned_by_day(serving):
         rows = serving["conn"].execute(f"select count(*) from {table.schema}.{table.name}").fetchone()[0]
         assert dataset.count_rows() == rows, table.name
     days = sorted(p.name for p in (parquet / "nine_grid_summary").iterdir())
-    assert days[0] == "snapshot_date=2026-08-01" and days[-1] == f"snapshot_date={DAY}" and len(days) == 14
+    assert days[0] == "dt=2026-08-01" and days[-1] == f"dt={DAY}" and len(days) == 14
     assert "lifecycle_stage_zh" in ds.dataset(parquet / "user_profile").schema.names
+    # Seen: the date column was dropped from partitioned files, so Excel's "From Folder" combine gave
+    # rows without dates. Each file keeps it, and a plain pandas read of the folder works.
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    one_day = pq.read_table(next((parquet / "nine_grid_summary" / f"dt={DAY}").glob("*.parquet")))
+    assert "snapshot_date" in one_day.column_names and {str(d) for d in one_day.column("snapshot_date").to_pylist()} == {DAY}
+    assert len(pd.read_parquet(parquet / "nine_grid_summary")) == serving["conn"].execute(
+        "select count(*) from marts.nine_grid_summary").fetchone()[0]
+
+
+def test_counts_are_bigint_for_bi_drivers(serving):
+    """Seen: counts were HUGEINT or decimal(38,0) in places, which BI drivers read as text or floats."""
+    odd = serving["conn"].execute("""select table_name, column_name, data_type from information_schema.columns
+                                     where data_type = 'HUGEINT' or data_type like 'DECIMAL(%,0)'""").fetchall()
+    assert odd == []
 
 
 def test_a_bi_connection_can_neither_write_nor_read_other_files(serving):
@@ -117,9 +141,11 @@ def test_the_report_is_one_page_with_its_charts_and_sections(serving):
         "lapse_funnel.png", "recall_return_rates.png"])
     page = (folder / "report.html").read_text(encoding="utf-8")
     assert page.count('<img class="chart"') == 6 and page.count("data:image/png;base64,") == 6
-    for heading in ("九宫格 · Nine-grid", "留存 · Retention", "流失周期 · Churn cycles", "流失分层 · Lapse funnel",
+    for heading in ("核心指标 · Headline", "九宫格 · Nine-grid", "留存 · Retention", "流失周期 · Churn cycles",
+                    "流失分层 · Lapse funnel", "流失预警 · Churn warnings", "生命周期与RFM · Lifecycle and RFM",
                     "召回 · Recall", "数据质量 · Data quality"):
         assert heading in page
+    assert "-0.0 pp" not in page
     assert "http://" not in page and "https://" not in page and "<script" not in page       # opens offline
     assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]
 
@@ -148,10 +174,31 @@ def test_the_reports_audience_cost_is_the_billed_cost_of_the_files(serving):
     assert {k: round(v, 2) for k, v in by_channel.items() if v} == {k: v for k, v in billed.items() if v}
 
 
+def test_the_report_opens_with_what_a_user_ops_lead_reads_first(serving):
+    """Seen: no headline KPIs with their day-on-day and week-on-week change, no retention table
+    with cohort sizes, no churn-warning list, no lifecycle and RFM mix."""
+    page = (serving["report"] / "report.html").read_text(encoding="utf-8")
+    [kpis] = report_tables(page, "headline")
+    assert [row[0] for row in kpis[1:]] == ["new members 新增会员", "active users 活跃用户", "buyers 购买人数",
+                                           "orders 订单数", "GMV CNY 成交额", "AOV CNY 客单价", "repurchase rate 复购率"]
+    with duckdb.connect(str(serving["warehouse"]), read_only=True) as conn:
+        active, yesterday = (conn.execute("select active_users from marts.daily_kpis where kpi_date = ?", [d]).fetchone()[0]
+                             for d in (DAY, "2026-08-13"))
+    assert kpis[2][1] == f"{active:,}" and kpis[2][2] == f"{(active - yesterday) / yesterday * 100:+.1f}%"
+    [retention] = report_tables(page, "retention")
+    assert retention[0][:3] == ["week cohort 注册周", "registered 注册人数", "D1 次日留存"] and len(retention) > 1
+    [warnings] = report_tables(page, "churn-warnings")
+    [lifecycle, rfm] = report_tables(page, "lifecycle-and-rfm")
+    assert warnings[0][1] == "person 用户" and lifecycle[1][1] and rfm[1][0]
+    total = sum(int(row[2].replace(",", "")) for row in lifecycle[1:])
+    with duckdb.connect(str(serving["warehouse"]), read_only=True) as conn:
+        assert total == conn.execute("select count(*) from marts.user_profile").fetchone()[0]
+
+
 def test_the_report_renders_in_headless_chromium(serving, tmp_path):
     page = serving["report"] / "report.html"
     dom = dump_dom(page.as_uri(), tmp_path)
-    assert dom.count("<img") == 6 and dom.count("<section") == 7 and "用户运营日报" in dom
+    assert dom.count("<img") == 6 and dom.count("<section") == 10 and "用户运营日报" in dom
     shot = screenshot(page.as_uri(), tmp_path / "report.png", tmp_path, size=(1200, 2400))
     assert non_blank_share(shot) > 0.05           # charts drawn, not an empty white page
 
@@ -164,7 +211,12 @@ def test_the_report_links_from_the_runs_metadata(pipeline_run, monkeypatch):
         event = instance.get_latest_materialization_event(dg.AssetKey(["reports", "daily_report"]))
         serving_event = instance.get_latest_materialization_event(dg.AssetKey(["serving", "bi_copy"]))
     metadata = event.asset_materialization.metadata
-    assert metadata["report"].value.endswith(f"dt%3D{DAY}/report.html")                  # a file:// link
+    # Seen: the report link was a file:// URL, which browsers block from the UI's http page.
+    assert not any(str(getattr(v, "value", "")).startswith("file://") for v in metadata.values())
+    preview = metadata["report_preview"].value
+    for heading in ("### 九宫格 · Nine-grid", "### 召回 · Recall", "### 数据质量 · Data quality"):
+        assert heading in preview
+    assert "| cell 格 | label 名称 | users 人数 |" in preview and not leaks(preview)
     assert metadata["report_path"].value.endswith(f"dt={DAY}/report.html")
     assert "| cell | users |" in metadata["nine_grid"].value
     sent = read_manifest(pipeline_run["tmp"] / "outbox" / f"dt={DAY}")["channels"]

@@ -1,6 +1,8 @@
-"""The Dagster UI as staff open it: `dagster-webserver` on localhost, the asset graph page in
-headless Chromium, our stage groups on it."""
+"""The Dagster UI as staff open it: `dagster-webserver` on localhost on the sample run's instance,
+its pages in headless Chromium: our stage groups on the asset graph, the CLI's runs on the job's
+pages."""
 
+import json
 import os
 import shutil
 import socket
@@ -9,6 +11,8 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+
+import pytest
 
 from tests.browser import dump_dom, non_blank_share, screenshot
 from tests.conftest import REPO_ROOT
@@ -22,20 +26,25 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_the_asset_graph_page_loads_with_our_groups(tmp_path):
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copyfile(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
+@pytest.fixture(scope="module")
+def webserver(pipeline_run, tmp_path_factory):
+    """`dagster-webserver` as `make dev` starts it (the code location of pyproject.toml's
+    [tool.dagster]), on a copy of the sample run's instance."""
+    tmp = tmp_path_factory.mktemp("ui")
+    home = tmp / "dagster_home"
+    shutil.copytree(pipeline_run["env"]["DAGSTER_HOME"], home)
     port = _free_port()
-    env = {**os.environ, "DAGSTER_HOME": str(home), "USEROPS_WAREHOUSE": str(tmp_path / "warehouse.duckdb")}
+    env = {**os.environ, **pipeline_run["env"], "DAGSTER_HOME": str(home)}
+    env.pop("USEROPS_START_DATE", None)            # the default: partitions start where the landing zone does
     webserver = Path(sys.executable).parent / "dagster-webserver"
-    log = (tmp_path / "webserver.log").open("w")
-    server = subprocess.Popen([str(webserver), "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)],
+    log_path = tmp / "webserver.log"
+    log = log_path.open("w")
+    server = subprocess.Popen([str(webserver), "-h", "127.0.0.1", "-p", str(port)],
                               env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 180
         while True:
-            assert server.poll() is None, (tmp_path / "webserver.log").read_text()[-3000:]
+            assert server.poll() is None, log_path.read_text()[-3000:]
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=5) as response:
                     if response.status == 200:
@@ -44,14 +53,50 @@ def test_the_asset_graph_page_loads_with_our_groups(tmp_path):
                 pass
             assert time.monotonic() < deadline, "dagster-webserver did not answer in 180 s"
             time.sleep(1)
-        url = f"http://127.0.0.1:{port}/asset-groups"
-        dom = dump_dom(url, tmp_path, wait_ms=30_000)
-        missing = [group for group in STAGES if group not in dom]
-        assert not missing, f"groups missing from the asset graph page: {missing}"
-        assert "cannot be displayed" not in dom and "circular" not in dom, "the UI could not draw the graph"
-        shot = screenshot(url, tmp_path / "asset-graph.png", tmp_path, size=(1400, 900), wait_ms=30_000)
-        assert non_blank_share(shot) > 0.02
+        yield {"url": f"http://127.0.0.1:{port}", "tmp": tmp}
     finally:
         server.terminate()
         server.wait(timeout=30)
         log.close()
+
+
+def graphql(url: str, query: str) -> dict:
+    request = urllib.request.Request(f"{url}/graphql", data=json.dumps({"query": query}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())["data"]
+
+
+def test_the_asset_graph_page_loads_with_our_groups(webserver, tmp_path):
+    url = f"{webserver['url']}/asset-groups"
+    dom = dump_dom(url, tmp_path, wait_ms=30_000)
+    missing = [group for group in STAGES if group not in dom]
+    assert not missing, f"groups missing from the asset graph page: {missing}"
+    assert "cannot be displayed" not in dom and "circular" not in dom, "the UI could not draw the graph"
+    shot = screenshot(url, tmp_path / "asset-graph.png", tmp_path, size=(1400, 900), wait_ms=30_000)
+    assert non_blank_share(shot) > 0.02
+
+
+def test_cli_runs_show_on_the_overview_timeline_and_the_jobs_runs_tab(webserver, pipeline_run, tmp_path):
+    """Seen: CLI runs showed on /runs, but the Overview timeline and the job's Runs tab said "No runs"."""
+    data = graphql(webserver["url"], """{
+        pipelineOrError(params: {repositoryLocationName: "userops", repositoryName: "__repository__",
+                                 pipelineName: "daily_pipeline"}) {
+            ... on Pipeline { runs { runId repositoryOrigin { repositoryLocationName repositoryName } } } } }""")
+    runs = data["pipelineOrError"]["runs"]
+    assert runs, "the job's Runs tab lists no run"
+    assert {(r["repositoryOrigin"]["repositoryLocationName"], r["repositoryOrigin"]["repositoryName"]) for r in runs} \
+        == {("userops", "__repository__")}                     # what the Overview timeline groups by
+    dom = dump_dom(f"{webserver['url']}/locations/userops/jobs/daily_pipeline/runs", tmp_path, wait_ms=30_000)
+    assert runs[0]["runId"][:8] in dom and "No runs" not in dom
+
+
+def test_partitions_start_where_the_data_starts_and_dbt_assets_carry_no_noise(webserver):
+    data = graphql(webserver["url"], """{
+        assetNodes(assetKeys: [{path: ["raw", "sales"]}, {path: ["marts", "user_profile"]}]) {
+            assetKey { path } partitionKeys
+            metadataEntries { label ... on TextMetadataEntry { text } } } }""")
+    for node in data["assetNodes"]:
+        assert node["partitionKeys"][0] == "2026-08-01", node["assetKey"]       # the sample's first day
+        shown = [e["label"] for e in node["metadataEntries"] if "unserializable" in (e.get("text") or "")]
+        assert set(shown) <= {"dagster_dbt/manifest", "dagster_dbt/dagster_dbt_translator"}    # the UI hides these

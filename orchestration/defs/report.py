@@ -16,29 +16,43 @@ from orchestration.defs.resources import OutputFolder
 from orchestration.defs.transform import model_key
 from orchestration.lib import charts
 from orchestration.lib.outbox import read_manifest
-from orchestration.lib.report import Section, render
+from orchestration.lib.report import Section, markdown, render
 
 RETENTION_COHORTS = 8          # the last eight week cohorts, so the lines stay readable
 TRANSITION_LAG_DAYS = 7
 OUTCOME_CAMPAIGNS = 12         # the most recent campaigns with outcomes
+WARNINGS_SHOWN = 10            # the churn warnings listed (all of them are in marts.churn_warnings)
+# The headline numbers, in the order shown: (daily_kpis column, label).
+KPIS = {"new_users": "new members 新增会员", "active_users": "active users 活跃用户", "buyers": "buyers 购买人数",
+        "orders": "orders 订单数", "gmv": "GMV CNY 成交额", "aov": "AOV CNY 客单价",
+        "repurchase_rate": "repurchase rate 复购率"}
 
 
 def pct(value) -> str:
     return "—" if value is None else f"{float(value):.1%}"
 
 
+def change(now, before) -> str:
+    """Relative change, or — when there is nothing to compare with."""
+    if now is None or not before:
+        return "—"
+    return f"{round((float(now) - float(before)) / float(before) * 100, 1) + 0.0:+.1f}%"
+
+
 def points(value) -> str:
-    return "—" if value is None else f"{float(value) * 100:+.1f} pp"
+    # rounded first, so a tiny negative difference reads +0.0 pp, not -0.0 pp
+    return "—" if value is None else f"{round(float(value) * 100, 1) + 0.0:+.1f} pp"
 
 
 @dg.asset(
     key=["reports", "daily_report"],
-    deps=[*(model_key(model) for model in ("nine_grid_summary", "nine_grid_transitions", "cohort_retention",
-                                           "churn_cohorts", "lapsed_users", "recall_outcomes", "display_labels")),
+    deps=[*(model_key(model) for model in ("daily_kpis", "nine_grid_summary", "nine_grid_transitions",
+                                           "cohort_retention", "churn_cohorts", "churn_warnings", "lapsed_users",
+                                           "user_profile", "recall_outcomes", "display_labels")),
           recall_outbox.key],
     group_name="serving",
     description=("报表 · The daily report: one HTML page (report.html, charts embedded, opens offline) and its PNG "
-                 "charts under USEROPS_REPORTS/dt=<day>/ — nine-grid with its change since yesterday and last week, "
+                 "charts under `USEROPS_REPORTS/dt=<day>/` — nine-grid with its change since yesterday and last week, "
                  "cell moves over the last 7 days, retention curves, churn-cycle rates, lapse funnel, recall audiences, "
                  "costs and lift against the control group, rows loaded and quarantined per source."),
     **{**DAILY_WAREHOUSE_ASSET, "kinds": {"python", "duckdb", "matplotlib", "html"}},
@@ -98,12 +112,39 @@ def daily_report(context: dg.AssetExecutionContext, warehouse: DuckDBResource, r
             where a.campaign_date = ?
             group by all order by 1, 2""", day)
         outcomes = q(f"""
-            select t.campaign_id, t.users, t.returned_users, t.return_rate, c.return_rate, t.lift_over_control,
+            select t.campaign_id || ' ' || t.channel || coalesce(' ' || l.label_zh, ''), t.users, t.returned_users, t.return_rate, c.return_rate,
+                   t.lift_over_control, t.lift_ci_low, t.lift_ci_high, t.too_small_to_tell,
                    t.cost, t.cost_per_recalled_user, t.days_observed, t.is_final
             from marts.recall_outcomes t
-            left join marts.recall_outcomes c on c.campaign_id = t.campaign_id and c.test_group = 'control'
+            left join marts.recall_outcomes c
+                on c.campaign_id = t.campaign_id and c.channel = t.channel and c.test_group = 'control'
+            left join main.display_labels l on l.label_set = 'channel' and l.value = t.channel
             where t.test_group = 'treatment' and t.days_observed > 0
-            order by t.campaign_date desc, t.campaign_id limit {OUTCOME_CAMPAIGNS}""")
+            order by t.is_final desc, t.campaign_date desc, t.campaign_id, t.channel limit {OUTCOME_CAMPAIGNS}""")
+        kpi_days = (day, day - timedelta(days=1), day - timedelta(days=7))
+        kpis = {d: row for d, *row in q(f"""
+            select kpi_date, {", ".join(KPIS)} from marts.daily_kpis where kpi_date in (?, ?, ?)""", *kpi_days)}
+        cohorts = q(f"""
+            select cast(cohort_start as varchar), max(registered_users),
+                   max(case when day_number = 1 then retention_rate end),
+                   max(case when day_number = 7 then retention_rate end),
+                   max(case when day_number = 30 then retention_rate end)
+            from marts.cohort_retention
+            where cohort_type = 'week'
+            group by cohort_start order by cohort_start desc limit {RETENTION_COHORTS}""")
+        warnings = q(f"""
+            select w.risk_rank, w.person_id, l.label_zh, w.rfm_segment, w.orders_total, w.net_revenue_365d,
+                   cast(w.last_order_at as date), round(w.p_alive, 3)
+            from marts.churn_warnings w
+            left join main.display_labels l on l.label_set = 'lifecycle_stage' and l.value = w.lifecycle_stage
+            where w.as_of_date = ? order by w.risk_rank limit {WARNINGS_SHOWN}""", day)
+        warned = q("select count(*) from marts.churn_warnings where as_of_date = ?", day)[0][0]
+        mix = {label_set: q(f"""
+            select coalesce(p.{label_set}, '—'), coalesce(l.label_zh, ''), count(*),
+                   count(*) * 1.0 / sum(count(*)) over ()
+            from marts.user_profile p
+            left join main.display_labels l on l.label_set = '{label_set}' and l.value = p.{label_set}
+            group by all order by 3 desc""") for label_set in ("lifecycle_stage", "rfm_segment")}
         quality = q("""
             select source, count(*), count(*) filter (where status <> 'loaded'), sum(rows_read), sum(rows_loaded),
                    sum(rows_quarantined), sum(rows_quarantined) * 1.0 / nullif(sum(rows_read), 0)
@@ -131,7 +172,8 @@ def daily_report(context: dg.AssetExecutionContext, warehouse: DuckDBResource, r
                                                 bi(f"Cell moves {since} → {day}", "迁移")),
         "retention": charts.retention_curves(retention, scratch / "retention_curves.png",
                                              bi(f"Retention of week cohorts, as of {day}", "周留存")),
-        "churn_cycles": charts.churn_cycle_rates([(c[0], c[4], c[5]) for c in cycles], scratch / "churn_cycles.png",
+        "churn_cycles": charts.churn_cycle_rates([(bi(c[0], c[1] or ""), c[4], c[5]) for c in cycles],
+                                                scratch / "churn_cycles.png",
                                                 bi("Churn rate per cycle", "各周期流失率")),
         "lapse_funnel": charts.lapse_funnel([(bi(r[0], r[1] or ""), r[2]) for r in funnel], scratch / "lapse_funnel.png",
                                             bi(f"Members by lapse on {day}", "流失分层")),
@@ -145,30 +187,58 @@ def daily_report(context: dg.AssetExecutionContext, warehouse: DuckDBResource, r
         before = [grid.get((d, cell)) for d in (day - timedelta(days=1), day - timedelta(days=7))]
         grid_rows.append([cell, cell_labels.get(cell, ""), users, pct(share),
                           *(points(share - b[1]) if b else "—" for b in before)])
+    today, yesterday, last_week = (kpis.get(d, [None] * len(KPIS)) for d in kpi_days)
+    kpi_rows = [[label, pct(today[i]) if name == "repurchase_rate" else today[i],
+                 *((points(today[i] - other[i]) if today[i] is not None and other[i] is not None else "—")
+                   if name == "repurchase_rate" else change(today[i], other[i]) for other in (yesterday, last_week))]
+                for i, (name, label) in enumerate(KPIS.items())]
     sections = [
+        Section("Headline", "核心指标", [],
+                [(["metric 指标", f"{day}", "vs yesterday 日环比", "vs last week 周同比"], kpi_rows)],
+                ["GMV and orders by the day the order was placed, net of refunds known now; the repurchase rate is "
+                 "the day's buyers who had bought before, its change in percentage points · 成交额按下单日计，"
+                 "已扣除退款；复购率为当日购买者中此前购买过的比例."]),
         Section("Nine-grid", "九宫格", [png["nine_grid"]],
                 [(["cell 格", "label 名称", "users 人数", "share 占比", "vs yesterday 较昨日", "vs last week 较上周"],
                   grid_rows)],
                 ["Change in share in percentage points · 占比变化（百分点）."]),
         Section("Cell moves", "九宫格迁移", [png["transitions"]], [],
                 [f"From {since} to {day}: rows are where users were, columns where they are now · 行为迁出格，列为迁入格."]),
-        Section("Retention", "留存", [png["retention"]]),
+        Section("Retention", "留存", [png["retention"]],
+                [(["week cohort 注册周", "registered 注册人数", "D1 次日留存", "D7 7日留存", "D30 30日留存"],
+                  [[c[0], c[1], pct(c[2]), pct(c[3]), pct(c[4])] for c in cohorts])],
+                [f"The last {RETENTION_COHORTS} week cohorts: of those registered that week, the share with a key "
+                 "behaviour on the Nth day after their own registration; — until that day has come for all · "
+                 "近8个注册周的第N日留存，未到期显示 —."]),
         Section("Churn cycles", "流失周期", [png["churn_cycles"]],
                 [(["cycle 周期", "名称", "latest cohort 最近一期", "registered 注册", "churn 流失率",
                    "all cohorts 全部平均", "cohorts 期数"],
                   [[c[0], c[1], c[2], c[3], pct(c[4]), pct(c[5]), c[6]] for c in cycles])]),
         Section("Lapse funnel", "流失分层", [png["lapse_funnel"]],
                 [(["stage 阶段", "名称", "members 会员数"], [list(r) for r in funnel])]),
+        Section("Churn warnings", "流失预警", [],
+                [(["rank 排名", "person 用户", "lifecycle 生命周期", "RFM", "orders 订单", "net revenue 365d 近一年净额",
+                   "last order 最近下单", "P(alive) 存活概率"], [list(w) for w in warnings])],
+                [f"{warned:,} valuable, still active buyers whose P(alive) fell below the warning line; the "
+                 f"{WARNINGS_SHOWN} most at risk · 共{warned:,}位高价值活跃买家存活概率低于预警线，列出风险最高的"
+                 f"{WARNINGS_SHOWN}位 (marts.churn_warnings)."]),
+        Section("Lifecycle and RFM", "生命周期与RFM", [],
+                [(["lifecycle 生命周期", "名称", "users 人数", "share 占比"],
+                  [[r[0], r[1], r[2], pct(r[3])] for r in mix["lifecycle_stage"]]),
+                 (["RFM segment 分层", "名称", "users 人数", "share 占比"],
+                  [[r[0], r[1], r[2], pct(r[3])] for r in mix["rfm_segment"]])]),
         Section("Recall", "召回", [png["recall_lift"]],
                 [(["campaign 活动", "channel 渠道", "名称", "treatment 实验组", "control 对照组",
                    "cost as billed CNY 实际成本"], [list(a) for a in audience]),
                  (["channel 渠道", "messages 条数", "segments or requests 计费条数或请求数", "cost CNY 实际成本"],
                   [[channel, int(v.get("messages", 0)), int(v.get("segments", v.get("requests", 0))), v.get("cost", 0.0)]
                    for channel, v in sorted(sent.items())]),
-                 (["campaign 活动", "users 人数", "returned 回流", "return rate 回流率", "control rate 对照组",
-                   "lift 提升", "cost 成本", "cost per recalled 单人成本", "days observed 观察天数", "final 已结束"],
-                  [[o[0], o[1], o[2], pct(o[3]), pct(o[4]), points(o[5]), o[6], o[7], o[8], "yes" if o[9] else "no"]
-                   for o in outcomes])],
+                 (["campaign · channel 活动 · 渠道", "users 人数", "returned 回流", "return rate 回流率",
+                   "control rate 对照组", "lift 提升", "95% interval 置信区间", "cost 成本",
+                   "cost per recalled 单人成本", "days observed 观察天数", "final 已结束"],
+                  [[o[0], o[1], o[2], pct(o[3]), pct(o[4]), points(o[5]),
+                    "too small to tell 样本过小" if o[8] else f"{points(o[6])} … {points(o[7])}",
+                    o[9], o[10], o[11], "yes" if o[12] else "no"] for o in outcomes])],
                 [f"Today's audiences ({day}), the files written for them as the outbox manifest counts them (SMS is "
                  "billed per 70/67-character segment), then the measured outcomes of earlier campaigns · "
                  "今日人群、今日发送文件与成本、往期活动效果."]),
@@ -179,7 +249,8 @@ def daily_report(context: dg.AssetExecutionContext, warehouse: DuckDBResource, r
                   [[*r[:3], pct(r[3])] for r in week_quality])],
                 [f"Files that arrived for {day}, then the last 7 days · 当日到达的文件与近7天合计."]),
     ]
-    page = render("用户运营日报 · User operations daily report", day.isoformat(), sections)
+    title = "用户运营日报 · User operations daily report"
+    page = render(title, day.isoformat(), sections)
     (scratch / "report.html").write_text(page, encoding="utf-8")
     retired = reports.root / f".dt={day.isoformat()}.old-{os.getpid()}"
     if final.exists():
@@ -191,7 +262,8 @@ def daily_report(context: dg.AssetExecutionContext, warehouse: DuckDBResource, r
     table = "\n".join(f"| {r[0]} {r[1]} | {r[2]:,} | {r[3]} | {r[4]} | {r[5]} |" for r in grid_rows)
     return dg.MaterializeResult(metadata={
         "day": day.isoformat(),
-        "report": dg.MetadataValue.url((final / "report.html").as_uri()),
+        # The page's tables in the UI itself: browsers block a file:// link from an http page.
+        "report_preview": dg.MetadataValue.md(markdown(title, day.isoformat(), sections)),
         "report_path": dg.MetadataValue.path(str(final / "report.html")),
         **{f"chart_{name}": dg.MetadataValue.path(str(final / path.name)) for name, path in png.items()},
         "nine_grid": dg.MetadataValue.md("| cell | users | share | vs yesterday | vs last week |\n"

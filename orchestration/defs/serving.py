@@ -22,7 +22,7 @@ BI_TABLES = serving_copy.bi_tables(dbt_project.manifest_path)
     deps=[*(model_key(t.name) for t in BI_TABLES), recall_outbox.key, daily_report.key],
     group_name="serving",
     description=("给BI的只读副本 · What BI tools read: USEROPS_SERVING/serving.duckdb (open it read-only) and "
-                 "USEROPS_SERVING/parquet/<table>/ with the BI-facing marts only — personal data masked, no identity "
+                 "`USEROPS_SERVING/parquet/<table>/` with the BI-facing marts only — personal data masked, no identity "
                  "map, no raw or quarantine rows, no stored test failures — and a `<column>_zh` Chinese label beside "
                  "each stage, segment, cell, channel and group key. Published whole by an atomic rename after the run's "
                  "other assets, so a dashboard never sees a half-written copy and never blocks the pipeline."),

@@ -13,4 +13,8 @@ def partition_vars(window: dg.TimeWindow) -> dict[str, str]:
 
 
 def build_args(window: dg.TimeWindow) -> list[str]:
-    return ["build", "--vars", json.dumps(partition_vars(window))]
+    """`dbt build` of the window: vars for the models' own filters, and the same days as the
+    event-time range of the microbatch models (one batch per day, recall's campaign days)."""
+    days = partition_vars(window)
+    return ["build", "--vars", json.dumps(days),
+            "--event-time-start", days["min_date"], "--event-time-end", days["max_date"]]

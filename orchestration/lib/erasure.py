@@ -153,12 +153,13 @@ class Erasure:
     persons: set[str] = field(default_factory=set)
     identifiers: list[tuple[str, str]] = field(default_factory=list)         # (type, normalised value)
     keys: set[int] = field(default_factory=set)
+    tokens: set[str] = field(default_factory=set)                            # their recall link tokens
     rows_removed: Counter = field(default_factory=Counter)                   # table → rows
     problems: list[str] = field(default_factory=list)
 
     @property
     def all_forms(self) -> set[str]:
-        return {f for kind, value in self.identifiers for f in forms(kind, value)}
+        return {f for kind, value in self.identifiers for f in forms(kind, value)} | self.tokens
 
     @property
     def pattern(self) -> re.Pattern | None:
@@ -195,6 +196,11 @@ def resolve(conn: duckdb.DuckDBPyConnection, requests: pd.DataFrame) -> tuple[Er
             identifiers |= {(t, v) for t, v, _ in rows}
             erasure.keys |= {k for _, _, k in rows}
         erasure.persons |= persons
+        if persons and _exists(conn, "marts", "recall_audience"):
+            # the opaque token of their landing links, in the short-link tables and the links sent
+            erasure.tokens |= {t.lower() for (t,) in conn.execute(
+                "select distinct link_token from marts.recall_audience "
+                f"where person_id in ({', '.join('?' * len(persons))})", sorted(persons)).fetchall()}
         erasure.identifiers += sorted(identifiers - set(erasure.identifiers))
         per_request[request.request_id] = {"persons": len(persons), "identifiers": len(identifiers)}
     return erasure, per_request

@@ -58,6 +58,22 @@ def render(title: str, day: str, sections: Sequence[Section]) -> str:
     return "\n".join(parts)
 
 
+def markdown(title: str, day: str, sections: Sequence[Section]) -> str:
+    """The page's headings, tables and notes as Markdown (no charts): the preview the Dagster UI
+    shows in the asset's metadata, where a file link to the page would be blocked."""
+    def line(values: Sequence[object]) -> str:
+        return "| " + " | ".join(_text(v).replace("|", "\\|") for v in values) + " |"
+
+    parts = [f"## {title} — {day}"]
+    for section in sections:
+        parts.append(f"### {section.title_zh} · {section.title_en}")
+        for header, rows in section.tables:
+            body = [line(row) for row in rows] or [line(["none · 无", *[""] * (len(header) - 1)])]
+            parts.append("\n".join([line(header), "|" + "---|" * len(header), *body]))
+        parts += [f"_{note}_" for note in section.notes]
+    return "\n\n".join(parts) + "\n"
+
+
 def _text(value: object) -> str:
     if value is None:
         return "—"

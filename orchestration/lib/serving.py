@@ -4,8 +4,9 @@ by construction) with Chinese labels beside their English keys, published as
 - `serving.duckdb`: one read-only DuckDB file, written aside and swapped in by an atomic rename,
   checkpointed so no `.wal` is ever left beside it; readers keep the old snapshot until they
   reopen;
-- `parquet/<table>/`: the same tables as Parquet (pyarrow), daily tables partitioned by their
-  date column as `<column>=YYYY-MM-DD/` folders (the `serving_partition_by` meta in the YAML).
+- `parquet/<table>/`: the same tables as Parquet (pyarrow), daily tables in `dt=YYYY-MM-DD/`
+  folders by their date column (the `serving_partition_by` meta in the YAML), which every file
+  keeps too.
 
 BI tools never open the working warehouse (DuckDB has one writer; a reader would block the run).
 """
@@ -24,6 +25,8 @@ import pyarrow.parquet as pq
 SERVING_FILE = "serving.duckdb"
 PARQUET_FOLDER = "parquet"
 LABEL_PREFIXES = ("from_", "to_")          # from_cell / to_cell take the `cell` labels
+LABELLED_BY = {"tag_value": "tag_group"}   # user_tags: each tag's value takes its group's labels
+PARTITION_FOLDER = "dt"                    # parquet/<table>/dt=YYYY-MM-DD/, the date column kept in the files
 BATCH_ROWS = 100_000
 
 
@@ -46,22 +49,32 @@ def bi_tables(manifest_path: Path) -> list[ServingTable]:
 
 
 def labelled_select(conn, table: ServingTable, label_sets: set[str], labels: str) -> str:
-    """SELECT of the table with `<column>_zh` right after each column that has display labels."""
-    columns = [c for (c,) in conn.execute(
-        "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-        "order by ordinal_position", [table.schema, table.name]).fetchall()]
+    """SELECT of the table with `<column>_zh` right after each column that has display labels,
+    and whole-number counts as BIGINT (DuckDB's sums are HUGEINT, which BI drivers read badly)."""
+    columns = conn.execute(
+        "select column_name, data_type from information_schema.columns where table_schema = ? and table_name = ? "
+        "order by ordinal_position", [table.schema, table.name]).fetchall()
     if not columns:
         raise RuntimeError(f"{table.schema}.{table.name} is missing from the warehouse")
+    names = {c for c, _ in columns}
     select, joins = [], []
-    for column in columns:
-        select.append(f't."{column}"')
+    for column, data_type in columns:
+        whole = data_type == "HUGEINT" or (data_type.startswith("DECIMAL(") and data_type.endswith(",0)"))
+        select.append(f'cast(t."{column}" as bigint) as "{column}"' if whole else f't."{column}"')
         label_set = next((s for s in (column, *(column.removeprefix(p) for p in LABEL_PREFIXES)) if s in label_sets),
                          None)
-        if label_set and f"{column}_zh" not in columns:
+        if label_set and f"{column}_zh" not in names:
             alias = f"l{len(joins)}"
             joins.append(f"left join {labels} {alias} on {alias}.label_set = '{label_set}' "
                          f'and {alias}.value = cast(t."{column}" as varchar)')
             select.append(f'{alias}.label_zh as "{column}_zh"')
+        elif column in LABELLED_BY and LABELLED_BY[column] in names:
+            # a value whose label set is named by another column (user_tags: tag_value by tag_group);
+            # values without a label (a category, a city) are shown as they are
+            alias = f"l{len(joins)}"
+            joins.append(f'left join {labels} {alias} on {alias}.label_set = t."{LABELLED_BY[column]}" '
+                         f'and {alias}.value = cast(t."{column}" as varchar)')
+            select.append(f'coalesce({alias}.label_zh, t."{column}") as "{column}_zh"')
     return f"select {', '.join(select)} from {table.schema}.{table.name} t {' '.join(joins)}"
 
 
@@ -104,12 +117,16 @@ def _publish_parquet(conn, selects: dict[ServingTable, str], folder: Path) -> No
     for table, select in selects.items():
         target = scratch / table.name
         target.mkdir(parents=True)
-        reader = conn.execute(select).to_arrow_reader(BATCH_ROWS)
         if table.partition_by:
-            ds.write_dataset(reader, target, format="parquet", partitioning=[table.partition_by],
+            # Folders by a column of their own, so every file keeps the date column itself (Excel's
+            # "From Folder" combine reads the files only) and hive readers see no clash.
+            reader = conn.execute(f'select *, cast("{table.partition_by}" as varchar) as {PARTITION_FOLDER} '
+                                  f"from ({select}) as t").to_arrow_reader(BATCH_ROWS)
+            ds.write_dataset(reader, target, format="parquet", partitioning=[PARTITION_FOLDER],
                              partitioning_flavor="hive", basename_template="part-{i}.parquet",
                              existing_data_behavior="error")
         else:
+            reader = conn.execute(select).to_arrow_reader(BATCH_ROWS)
             with pq.ParquetWriter(target / "part-0.parquet", reader.schema) as writer:
                 for batch in reader:
                     writer.write_batch(batch)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
 from orchestration.lib.contract import SOURCES
@@ -54,6 +55,14 @@ class UseropsTranslator(DagsterDbtTranslator):
         if layer == "staging":
             return "ingest" if folder in LANDING_SOURCES else STAGING_STAGES.get(folder, folder)
         return folder                                          # intermediate/<stage>, marts/<stage>
+
+    def get_asset_spec(self, manifest, unique_id, project):
+        """`meta: {dagster: {runs_after: [recall/outbox]}}` makes a model wait for Python assets
+        it does not read through dbt (recall_outcomes reads the contact log the outbox writes)."""
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        node = manifest["nodes"].get(unique_id) or {}
+        after = ((node.get("config", {}).get("meta") or node.get("meta") or {}).get("dagster") or {}).get("runs_after")
+        return spec.merge_attributes(deps=[dg.AssetKey(key.split("/")) for key in after]) if after else spec
 
     def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
         spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)

@@ -1,11 +1,19 @@
--- Blocks the writers (the dbt build fails before the outbox is written) when any row of today's
--- recall audience breaks a rule: a treatment row on a channel the person opted out of (or never
--- opted in to where the channel needs it) or after a personalised / all opt-out, a control row
--- that is not the person's stable control draw, a person over the caps, two campaigns for one
--- person on one day, or a suppressed person.
+-- Blocks the writers (the dbt build fails before the outbox is written) when any row of the run's
+-- recall audience (every campaign day of it) breaks a rule: a treatment row on a channel the
+-- person opted out of (or never opted in to where the channel needs it) or after a personalised
+-- / all opt-out, a control row that is not the person's stable control draw, a person over the
+-- caps (counting the contact log before the run and the run's own earlier days), two campaigns
+-- for one person on one day, or a suppressed person.
 with audience as (
     select * from {{ ref('recall_audience') }}
-    where campaign_date = (select max(as_of_date) from {{ ref('user_profile') }})
+    where campaign_date >= cast('{{ var("min_date") }}' as date) and campaign_date < cast('{{ var("max_date") }}' as date)
+),
+
+earlier_contacts as (
+    select person_id, campaign_date from {{ ref('stg_recall__contacts') }}
+    where campaign_date < cast('{{ var("min_date") }}' as date)
+    union all
+    select person_id, campaign_date from audience
 ),
 
 consent_breaks as (
@@ -28,7 +36,7 @@ cap_breaks as (
     select a.person_id, 'caps' as broken_rule
     from audience a
     cross join {{ ref('int_recall_settings') }} s
-    join {{ ref('stg_recall__contacts') }} l
+    join earlier_contacts l
         on l.person_id = a.person_id and l.campaign_date < a.campaign_date
        and l.campaign_date > cast({{ dbt.dateadd('day', -30, 'a.campaign_date') }} as date)
     group by a.person_id, s.max_contacts_30d, s.min_days_between_contacts, a.campaign_date
@@ -38,13 +46,14 @@ cap_breaks as (
 
 one_campaign_breaks as (
     select person_id, 'one campaign a day' as broken_rule
-    from audience group by person_id having count(*) > 1
+    from audience group by person_id, campaign_date having count(*) > 1
 ),
 
 suppression_breaks as (
     select a.person_id, 'suppressed' as broken_rule
     from audience a
-    join {{ ref('int_recall_eligibility') }} e on e.person_id = a.person_id and e.exclusion = 'suppressed'
+    join {{ ref('int_recall_eligibility') }} e
+        on e.person_id = a.person_id and e.campaign_date = a.campaign_date and e.exclusion = 'suppressed'
 )
 
 select * from consent_breaks

@@ -1,12 +1,20 @@
-{{ config(materialized='table') }}
+{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='campaign_date',
+          batch_size='day', begin='2024-01-01', lookback=0) }}
 
--- Every person a recall rule targets today (the profile's as-of day), with the first reason they
--- are excluded, checked in this order: no usable identifier on any of the rule's channels;
--- consent (every usable channel opted out — `all` and `personalised` opt-outs close every
--- channel — or not opted in where the channel needs it; int_recall_channel_consent); a
--- suppression list; the frequency caps across all channels (recall_settings, and the rule's
--- own minimum gap); region rules; a higher-priority rule the person also matches. Eligible rows
--- carry the first channel in the rule's preference order that passes every check.
+-- Every person a recall rule targets on a campaign day, with the first reason they are excluded,
+-- checked in this order: no usable identifier on any of the rule's channels; consent (every
+-- usable channel opted out — `all` and `personalised` opt-outs close every channel — or not
+-- opted in where the channel needs it; int_recall_channel_consent); a suppression list; the
+-- frequency caps across all channels (recall_settings, and the rule's own minimum gap); region
+-- rules; a higher-priority rule the person also matches. Eligible rows carry the first channel in
+-- the rule's preference order that passes every check.
+--
+-- One batch per campaign day, in order (dbt microbatch; Dagster passes the run's days): a range
+-- run plans every day as the daily runs would, each day's caps counting the contact log and the
+-- run's own earlier days not logged yet (this table's eligible rows). Who a rule targets comes
+-- from the day's own snapshots (lifecycle, RFM, lapse, cell, purchases arrived by then); consent,
+-- addresses and suppression are read as they are now, which is stricter for past days.
+{%- set day = campaign_day() %}
 with settings as (
     select * from {{ ref('int_recall_settings') }}
 ),
@@ -15,23 +23,41 @@ profile as (
     select * from {{ ref('user_profile') }}
 ),
 
+snapshot as (
+    select * from {{ ref('user_profile_daily') }} where snapshot_date = {{ day }}
+),
+
+buyers as (
+    -- persons with an order that still had a positive net amount by the day
+    select distinct person_id
+    from (
+        select person_id, order_id, sum(net_delta) as net_amount
+        from {{ ref('int_order_revenue_deltas') }}
+        where arrived_on <= {{ day }}
+        group by person_id, order_id
+    ) as orders
+    where net_amount > 0
+),
+
 today as (
     select
-        p.person_id,
-        p.as_of_date as campaign_date,
-        p.lifecycle_stage,
-        p.rfm_segment,
-        p.orders_total > 0 as has_purchased,
+        d.person_id,
+        d.snapshot_date as campaign_date,
+        d.lifecycle_stage,
+        d.rfm_segment,
+        b.person_id is not null as has_purchased,
         p.province,
         p.preferred_hour,
         (p.birth_date is not null
-         and extract(month from p.birth_date) = extract(month from p.as_of_date)
-         and extract(day from p.birth_date) = extract(day from p.as_of_date)) as on_birthday,
+         and extract(month from p.birth_date) = extract(month from d.snapshot_date)
+         and extract(day from p.birth_date) = extract(day from d.snapshot_date)) as on_birthday,
         l.lapse_stage,
         g.cell
-    from profile p
-    left join {{ ref('lapsed_users') }} l on l.person_id = p.person_id and l.as_of_date = p.as_of_date
-    left join {{ ref('nine_grid_daily') }} g on g.person_id = p.person_id and g.snapshot_date = p.as_of_date
+    from snapshot d
+    left join profile p on p.person_id = d.person_id
+    left join buyers b on b.person_id = d.person_id
+    left join {{ ref('lapsed_users') }} l on l.person_id = d.person_id and l.as_of_date = d.snapshot_date
+    left join {{ ref('nine_grid_daily') }} g on g.person_id = d.person_id and g.snapshot_date = d.snapshot_date
 ),
 
 candidates as (
@@ -83,24 +109,33 @@ suppressed as (
     select person_id from {{ ref('int_recall_suppressed_persons') }}
 ),
 
--- Contacts before today (holdouts of the control group count too, so both groups are capped
--- alike): across all channels, and per rule.
+-- Contacts before the day (holdouts of the control group count too, so both groups are capped
+-- alike), across all channels and per rule: the contact log (what was written and sent), and for
+-- the run's own earlier days that have no log yet (it is written after this build) their plan.
+logged as (
+    select * from {{ ref('stg_recall__contacts') }} where campaign_date < {{ day }}
+),
+
 contacts as (
-    select l.person_id, l.rule_id, l.campaign_date
-    from {{ ref('stg_recall__contacts') }} l
-    cross join (select max(campaign_date) as campaign_date from today) t
-    where l.campaign_date < t.campaign_date
+    select person_id, rule_id, campaign_date from logged
+    {%- if is_incremental() %}
+    union all
+    select person_id, rule_id, campaign_date
+    from {{ this }}
+    where channel is not null
+      and campaign_date >= cast('{{ var("min_date") }}' as date) and campaign_date < {{ day }}
+      and campaign_date not in (select campaign_date from logged)
+    {%- endif %}
 ),
 
 capped as (
     select c.person_id
     from contacts c
     cross join settings s
-    cross join (select max(campaign_date) as campaign_date from today) t
-    group by c.person_id, s.max_contacts_30d, s.min_days_between_contacts, t.campaign_date
-    having sum(case when c.campaign_date > cast({{ dbt.dateadd('day', -30, 't.campaign_date') }} as date) then 1 else 0 end)
+    group by c.person_id, s.max_contacts_30d, s.min_days_between_contacts
+    having sum(case when c.campaign_date > cast({{ dbt.dateadd('day', -30, day) }} as date) then 1 else 0 end)
                >= s.max_contacts_30d
-        or max(c.campaign_date) > cast({{ dbt.dateadd('day', '-s.min_days_between_contacts', 't.campaign_date') }} as date)
+        or max(c.campaign_date) > cast({{ dbt.dateadd('day', '-s.min_days_between_contacts', day) }} as date)
 ),
 
 rule_gaps as (

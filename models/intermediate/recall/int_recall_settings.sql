@@ -9,6 +9,7 @@ select
     max(case when setting = 'landing_base_url' then value end) as landing_base_url,
     max(case when setting = 'outbox_retention_days' then cast(value as {{ dbt.type_int() }}) end)
         as outbox_retention_days,
+    max(case when setting = 'min_group_for_lift' then cast(value as {{ dbt.type_int() }}) end) as min_group_for_lift,
     max(case when setting = 'short_link_base' then value end) as short_link_base,
     max(case when setting = 'sms_variable_max_chars' then cast(value as {{ dbt.type_int() }}) end)
         as sms_variable_max_chars

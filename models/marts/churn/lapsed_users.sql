@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='append',
+{{ config(materialized='incremental', incremental_strategy='append', event_time='as_of_date',
           pre_hook="{{ delete_run_window('as_of_date') }}") }}
 
 -- Existing users (registered by the day) who have gone quiet: days since their last key

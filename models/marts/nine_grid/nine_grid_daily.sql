@@ -1,4 +1,5 @@
-{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_run_window('snapshot_date') }}") }}
+{{ config(materialized='incremental', incremental_strategy='append', event_time='snapshot_date',
+          pre_hook="{{ delete_run_window('snapshot_date') }}") }}
 
 -- Every person's nine-grid cell on every snapshot day: cell = 3 × value index + engagement
 -- index + 1 (low = 0, mid = 1, high = 2), so cell 1 is low value / low engagement and cell 9

@@ -1,4 +1,5 @@
-{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_run_window('snapshot_date') }}") }}
+{{ config(materialized='incremental', incremental_strategy='append', event_time='snapshot_date',
+          pre_hook="{{ delete_run_window('snapshot_date') }}") }}
 
 -- One row per person per snapshot day D: how the person stood on D, from data that had arrived
 -- by D (arrival day <= D, activity on or before D). A run writes only its own days; a re-run of

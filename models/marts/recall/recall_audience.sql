@@ -1,14 +1,14 @@
-{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_campaign_day() }}") }}
--- depends_on: {{ ref('user_profile') }}
+{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_run_window('campaign_date') }}") }}
 
--- Today's recall audience: one row per person and campaign (a campaign is a rule on a day), the
--- eligible persons of int_recall_eligibility with their channel, offer and send time. A stable
+-- The recall audience of every campaign day of the run: one row per person and campaign (a
+-- campaign is a rule on a day), the eligible persons of int_recall_eligibility with their
+-- channel, offer and send time. A stable
 -- hash of the person puts recall_settings.control_percent of persons in the control group
 -- (test_group = control) across every campaign: they stay in this table for measuring and never
 -- reach a file. send_at: the person's preferred hour when it is inside the channel's window, else
 -- the window's first hour; calls skip weekday 12:00–14:00 (best pick-up, worst conversion).
 with eligible as (
-    select * from {{ ref('int_recall_eligibility') }} where channel is not null
+    select * from {{ ref('int_recall_eligibility') }} where channel is not null and {{ run_window('campaign_date') }}
 ),
 
 settings as (
@@ -70,7 +70,10 @@ select
     template_id,
     cast({{ dbt.dateadd('hour', 'send_hour', dbt.cast('campaign_date', dbt.type_timestamp())) }} as {{ dbt.type_timestamp() }})
         as send_at,
-    -- opaque per-person token for the landing link (never a phone); returns are attributed by it
-    substring({{ dbt.hash(dbt.concat(["'link:'", 'control_salt', "':'", 'campaign_id', "':'", 'person_id'])) }}, 1, 16) as link_token,
+    -- opaque per-person token for the landing link (never a phone); returns are attributed by it.
+    -- Its 9th hex digit is made a letter, so no run of 11 digits reads as a mobile number in BI.
+    {%- set link_hash = dbt.hash(dbt.concat(["'link:'", 'control_salt', "':'", 'campaign_id', "':'", 'person_id'])) %}
+    substring({{ link_hash }}, 1, 8) || translate(substring({{ link_hash }}, 9, 1), '0123456789', 'abcdefabcd')
+        || substring({{ link_hash }}, 10, 7) as link_token,
     cost_per_message
 from timed

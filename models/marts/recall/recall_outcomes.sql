@@ -1,8 +1,11 @@
--- Did it work? Per campaign and test group: persons, how many returned within
--- recall_settings.return_window_days after the campaign day (a key behaviour, or a landing visit
--- carrying the campaign id), their orders and net revenue in that window, the cost of the
--- messages as billed (the contact log's cost: SMS by segment; for today's campaigns the channel's
--- cost per message), and for the treatment row the lift over control and the cost per recalled user
+-- Did it work? Per campaign, channel and test group (control persons carry the channel they would
+-- have been sent on, so each channel is measured against its own control): persons, how many
+-- returned within recall_settings.return_window_days after the campaign day (a key behaviour, or
+-- a landing visit carrying the campaign id), their orders and net revenue in that window, the cost
+-- of the messages as billed (the contact log's, SMS by segment: this model is built after the
+-- outbox), and for the treatment row the lift over control with its 95 % confidence interval
+-- (normal approximation of the difference of two proportions), a flag when either group is under
+-- recall_settings.min_group_for_lift persons (too small to tell), and the cost per recalled user
 -- (cost / the users who returned because of the campaign: (treatment rate − control rate) ×
 -- treatment users). Rebuilt each run; a campaign is final once its window has passed.
 with settings as (
@@ -57,24 +60,17 @@ per_person as (
         a.campaign_id,
         a.campaign_date,
         a.rule_id,
+        a.channel,
         a.test_group,
         a.person_id,
-        -- Billed cost from the contact log for campaigns of earlier days (no row: dropped at the
-        -- writers' re-check, not sent); today's files are written after this model runs, so
-        -- today's campaigns show the channel's cost per message (a re-run of any day agrees).
-        case
-            when a.test_group <> 'treatment' then 0
-            when a.campaign_date < x.as_of_date then
-                case when l.person_id is null then 0 else coalesce(l.cost, a.cost_per_message) end
-            else a.cost_per_message
-        end as cost,
+        -- billed as written; no row in the contact log: dropped at the writers' re-check, not sent
+        case when a.test_group = 'treatment' then coalesce(l.cost, 0) else 0 end as cost,
         r.person_id is not null as returned,
         coalesce(o.orders, 0) as orders,
         coalesce(o.revenue, 0) as revenue
     from audience a
     left join returns r on r.campaign_id = a.campaign_id and r.person_id = a.person_id
     left join {{ ref('stg_recall__contacts') }} l on l.campaign_id = a.campaign_id and l.person_id = a.person_id
-    cross join as_of x
     left join (
         select campaign_id, person_id, sum(case when net_amount > 0 then 1 else 0 end) as orders, sum(net_amount) as revenue
         from orders group by campaign_id, person_id
@@ -86,6 +82,7 @@ groups as (
         campaign_id,
         campaign_date,
         rule_id,
+        channel,
         test_group,
         count(*) as users,
         sum(case when returned then 1 else 0 end) as returned_users,
@@ -93,17 +90,30 @@ groups as (
         cast(sum(revenue) as decimal(18, 2)) as revenue,
         cast(sum(cost) as decimal(18, 2)) as cost
     from per_person
-    group by campaign_id, campaign_date, rule_id, test_group
+    group by campaign_id, campaign_date, rule_id, channel, test_group
 ),
 
 rates as (
     select g.*, cast(returned_users as {{ dbt.type_numeric() }}) / users as rate from groups g
+),
+
+compared as (
+    select
+        t.*,
+        c.users as control_users,
+        c.rate as control_rate,
+        t.rate - c.rate as lift,
+        -- standard error of the difference of two proportions
+        sqrt(t.rate * (1 - t.rate) / t.users + c.rate * (1 - c.rate) / c.users) as lift_se
+    from rates t
+    left join rates c on c.campaign_id = t.campaign_id and c.channel = t.channel and c.test_group = 'control'
 )
 
 select
     t.campaign_id,
     t.campaign_date,
     t.rule_id,
+    t.channel,
     t.test_group,
     t.users,
     t.returned_users,
@@ -111,12 +121,15 @@ select
     t.orders,
     t.revenue,
     t.cost,
-    case when t.test_group = 'treatment' then round(t.rate - c.rate, 4) end as lift_over_control,
-    case when t.test_group = 'treatment' and t.rate > c.rate
-         then cast(t.cost / ((t.rate - c.rate) * t.users) as decimal(18, 2)) end as cost_per_recalled_user,
+    case when t.test_group = 'treatment' then round(t.lift, 4) end as lift_over_control,
+    case when t.test_group = 'treatment' then round(t.lift - 1.96 * t.lift_se, 4) end as lift_ci_low,
+    case when t.test_group = 'treatment' then round(t.lift + 1.96 * t.lift_se, 4) end as lift_ci_high,
+    t.test_group = 'treatment' and (coalesce(t.control_users, 0) < s.min_group_for_lift or t.users < s.min_group_for_lift)
+        as too_small_to_tell,
+    case when t.test_group = 'treatment' and t.lift > 0
+         then cast(t.cost / (t.lift * t.users) as decimal(18, 2)) end as cost_per_recalled_user,
     least({{ dbt.datediff('t.campaign_date', 'x.as_of_date', 'day') }}, s.return_window_days) as days_observed,
     {{ dbt.datediff('t.campaign_date', 'x.as_of_date', 'day') }} >= s.return_window_days as is_final
-from rates t
+from compared t
 cross join settings s
 cross join as_of x
-left join rates c on c.campaign_id = t.campaign_id and c.test_group = 'control'
