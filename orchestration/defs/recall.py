@@ -1,8 +1,8 @@
 """The recall outbox: each campaign day's recall audience as files each sending system takes as
 they are, under USEROPS_OUTBOX/dt=<day>/<channel>/, with a manifest, and the contact log that
-drives the frequency caps (a range run writes every day of the range, in order). Consent and suppression are checked again right before writing; every campaign's
-templates pass the pre-send checks before any file is written; the day's folder appears complete
-or not at all."""
+drives the frequency caps (a range run writes every day of the range, in order). Consent and
+suppression are checked again right before writing; every campaign's templates pass the pre-send
+checks before any file is written; the day's folder appears complete or not at all."""
 
 import hashlib
 import subprocess
