@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup browser run test dev bench clean
+.PHONY: setup browser bi-setup bi run test dev bench clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,22 @@ browser:                                 ## Debian's chromium and a CJK font for
 	  { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }; \
 	fi
 
-test: setup browser                      ## the whole test suite
+# Apache Superset in a virtual environment of its own: its pins (Flask, SQLAlchemy 1.4, pandas)
+# clash with Dagster's. The packages after duckdb-engine are ones Superset 6.1.0 imports undeclared.
+BI_VENV := .venv-bi
+$(BI_VENV)/.installed: orchestration/bi/constraints.txt
+	$(PYTHON) -m venv $(BI_VENV)
+	$(BI_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BI_VENV)/bin/python -m pip install --quiet -c orchestration/bi/constraints.txt \
+	  apache-superset duckdb-engine flask-caching rich cachetools
+	touch $@
+
+bi-setup: $(BI_VENV)/.installed          ## install Apache Superset into .venv-bi
+
+bi: setup bi-setup                       ## Apache Superset with the userops dashboard on the serving copy
+	$(BIN)/userops bi
+
+test: setup browser bi-setup             ## the whole test suite
 	$(BIN)/python -m pytest
 
 dev: setup                               ## the Dagster UI on the same definitions and instance
@@ -41,4 +56,4 @@ bench: setup                             ## scale benchmarks (not part of `make 
 	$(BIN)/python -m tests.bench.bench_ingest $(BENCH_ARGS)
 
 clean:                                   ## remove generated data, the warehouse and dbt output
-	rm -rf data/landing data/ground_truth data/warehouse.duckdb* data/outbox data/reports data/serving target logs
+	rm -rf data/landing data/ground_truth data/warehouse.duckdb* data/outbox data/reports data/serving target logs .superset_home

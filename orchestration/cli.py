@@ -6,6 +6,7 @@
     userops demo                                       # sample data + everything on it
     userops grid --from 2026-10-24 --to 2026-10-31     # nine-grid moves between two days
     userops suggest-thresholds                         # nine-grid thresholds from the data
+    userops bi                                         # Superset with the dashboard (make bi)
 
 Runs go through the real Dagster instance in $DAGSTER_HOME (default .dagster_home/), so they
 appear in `dagster dev`. Exit status 1 names the failed asset steps and blocking checks.
@@ -237,6 +238,42 @@ def nine_grid_report(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- BI ---------------------------------------------------------------------------------------------
+
+SUPERSET = REPO_ROOT / ".venv-bi" / "bin" / "superset"     # `make bi` installs it (its pins clash with Dagster's)
+
+
+def superset_bi(port: int) -> int:
+    """Import the dashboard kept as code into Superset on the serving copy, then serve it."""
+    from orchestration.dbt_project import dbt_project
+    from orchestration.lib import serving as serving_copy
+    from orchestration.lib import superset
+
+    settings = Settings.from_env()
+    serving_file = settings.serving / serving_copy.SERVING_FILE
+    if not serving_file.exists():
+        raise UsageError(f"no BI serving copy at {serving_file}: run `userops run` (or `make run`) first")
+    bundle = superset.build_bundle(REPO_ROOT / "orchestration" / "bi" / "dashboard.yaml", serving_file,
+                                   superset.column_descriptions(dbt_project.manifest_path),
+                                   settings.superset_home / "userops_dashboard.zip")
+    bi = superset.Superset(SUPERSET, settings.superset_home, REPO_ROOT / "orchestration" / "bi" / "superset_config.py")
+    _say(f"Superset: preparing {settings.superset_home} and importing the dashboard (about a minute) …")
+    try:
+        bi.prepare(bundle)
+    except RuntimeError as exc:
+        raise UsageError(str(exc)) from None
+    log = settings.superset_home / "superset.log"
+    server = bi.start(port, log)
+    _say(f"Superset on http://127.0.0.1:{port}/superset/dashboard/{superset.DASHBOARD_SLUG}/ "
+         f"(log in as {bi.username} / {bi.password}; reads {serving_file} read-only; log: {log}; Ctrl-C stops it)")
+    try:
+        return server.wait()
+    except KeyboardInterrupt:
+        server.terminate()
+        server.wait(timeout=30)
+        return 0
+
+
 # --- entry point ------------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
@@ -268,6 +305,9 @@ def main(argv: list[str] | None = None) -> int:
                              help="nine-grid thresholds from today's distribution, to copy into the seed")
     suggest.add_argument("--date", type=_date, default=None, help="snapshot day (default: the latest)")
 
+    bi = sub.add_parser("bi", help="Apache Superset with the userops dashboard on the BI serving copy")
+    bi.add_argument("--port", type=int, default=8088)
+
     args = parser.parse_args(argv)
     try:
         if args.command == "generate":
@@ -283,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_pipeline(start, end)
         if args.command in ("grid", "suggest-thresholds"):
             return nine_grid_report(args)
+        if args.command == "bi":
+            return superset_bi(args.port)
         settings = Settings.from_env()
         generate_sample(settings.landing, DEMO["persons"], DEMO["start"], DEMO["end"], DEMO["seed"],
                         settings.landing.parent / "ground_truth")

@@ -2,7 +2,8 @@
 
 One place resolves every location (output contract: USEROPS_LANDING, USEROPS_WAREHOUSE,
 USEROPS_OUTBOX, USEROPS_TZ, USEROPS_START_DATE (default: the landing zone's first day); USEROPS_REPORTS for the daily report and
-USEROPS_SERVING for the BI serving copy; USEROPS_RUN_HISTORY_DAYS, USEROPS_ALERT_FILE and
+USEROPS_SERVING for the BI serving copy; USEROPS_SUPERSET_HOME (default .superset_home/) for
+the local Superset of `make bi`; USEROPS_RUN_HISTORY_DAYS, USEROPS_ALERT_FILE and
 USEROPS_ALERT_WEBHOOK for unattended operation). Relative paths resolve from the repo root, the
 same way dbt resolves the profile's path, and `export_environment()` writes the absolute values
 back so the dbt subprocess sees exactly the file Python opens.
@@ -29,6 +30,7 @@ DEFAULTS = {
     "USEROPS_SERVING": "data/serving",
     "USEROPS_TZ": "Asia/Shanghai",
     "DAGSTER_HOME": ".dagster_home",
+    "USEROPS_SUPERSET_HOME": ".superset_home",
 }
 
 
@@ -51,6 +53,7 @@ class Settings:
     run_history_days: int = 90            # USEROPS_RUN_HISTORY_DAYS: older Dagster runs (and their logs) are pruned
     alert_file: Path | None = None        # USEROPS_ALERT_FILE: one line per failed run's root failure
     alert_webhook: str = ""               # USEROPS_ALERT_WEBHOOK: the same lines POSTed as {"text": …}
+    superset_home: Path | None = None     # USEROPS_SUPERSET_HOME: Superset's metadata database and secret
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -72,6 +75,7 @@ class Settings:
             alert_file=_path("USEROPS_ALERT_FILE") if os.environ.get("USEROPS_ALERT_FILE")
             else _path("DAGSTER_HOME") / "alerts.log",
             alert_webhook=os.environ.get("USEROPS_ALERT_WEBHOOK", ""),
+            superset_home=_path("USEROPS_SUPERSET_HOME"),
         )
 
 

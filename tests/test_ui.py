@@ -5,25 +5,17 @@ pages."""
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.browser import dump_dom, non_blank_share, screenshot
+from tests.browser import dump_dom, free_port, non_blank_share, screenshot, wait_until_answering
 from tests.conftest import REPO_ROOT
 
 STAGES = ["ingest", "identity", "profile", "nine_grid", "churn", "recall", "serving"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +25,7 @@ def webserver(pipeline_run, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ui")
     home = tmp / "dagster_home"
     shutil.copytree(pipeline_run["env"]["DAGSTER_HOME"], home)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, **pipeline_run["env"], "DAGSTER_HOME": str(home)}
     env.pop("USEROPS_START_DATE", None)            # the default: partitions start where the landing zone does
     webserver = Path(sys.executable).parent / "dagster-webserver"
@@ -42,17 +34,7 @@ def webserver(pipeline_run, tmp_path_factory):
     server = subprocess.Popen([str(webserver), "-h", "127.0.0.1", "-p", str(port)],
                               env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert server.poll() is None, log_path.read_text()[-3000:]
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "dagster-webserver did not answer in 180 s"
-            time.sleep(1)
+        wait_until_answering(f"http://127.0.0.1:{port}/server_info", server, log_path, 180)
         yield {"url": f"http://127.0.0.1:{port}", "tmp": tmp}
     finally:
         server.terminate()
