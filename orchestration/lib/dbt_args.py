@@ -14,7 +14,10 @@ def partition_vars(window: dg.TimeWindow) -> dict[str, str]:
 
 def build_args(window: dg.TimeWindow) -> list[str]:
     """`dbt build` of the window: vars for the models' own filters, and the same days as the
-    event-time range of the microbatch models (one batch per day, recall's campaign days)."""
+    event-time range of the microbatch models (one batch per day, recall's campaign days). dbt
+    unit tests prove rules on given rows, not the day's data: pytest runs them
+    (tests/test_dbt_unit_tests.py), a run does not."""
     days = partition_vars(window)
     return ["build", "--vars", json.dumps(days),
-            "--event-time-start", days["min_date"], "--event-time-end", days["max_date"]]
+            "--event-time-start", days["min_date"], "--event-time-end", days["max_date"],
+            "--exclude-resource-type", "unit_test"]

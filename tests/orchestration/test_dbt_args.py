@@ -12,4 +12,5 @@ def test_partition_window_is_half_open():
     assert partition_vars(window) == {"min_date": "2026-08-01", "max_date": "2026-08-02"}
     args = build_args(window)
     assert args[:2] == ["build", "--vars"] and '"max_date": "2026-08-02"' in args[2]
-    assert args[3:] == ["--event-time-start", "2026-08-01", "--event-time-end", "2026-08-02"]   # one recall batch per day
+    assert args[3:7] == ["--event-time-start", "2026-08-01", "--event-time-end", "2026-08-02"]  # one recall batch per day
+    assert args[7:] == ["--exclude-resource-type", "unit_test"]       # pytest runs the dbt unit tests
