@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup browser bi-setup bi run test dev bench clean
+.PHONY: setup browser bi-setup bi run test test-fast dev bench clean
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ bi: setup bi-setup                       ## Apache Superset with the userops das
 
 test: setup browser bi-setup             ## the whole test suite
 	$(BIN)/python -m pytest
+
+# The edit loop: the unit tests of orchestration/lib and the dbt project's conventions, no pipeline run.
+test-fast: setup                         ## the tests that run no pipeline (seconds to a few minutes)
+	$(BIN)/python -m pytest tests/orchestration tests/test_dbt_conventions.py tests/test_generator.py
 
 dev: setup                               ## the Dagster UI on the same definitions and instance
 	mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml

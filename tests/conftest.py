@@ -34,7 +34,7 @@ def pytest_configure(config):
 # Files whose fixtures run whole pipelines, slowest first: under pytest-xdist each file goes to one
 # worker in collection order, so starting these early keeps one long file from running alone at the end.
 SLOW_FIRST = ["test_kill_and_rerun.py", "test_erasure.py", "test_daily_vs_rebuild.py", "test_churn.py", "test_recall.py", "test_fail_closed.py", "test_pipeline.py", "test_profile.py",
-              "test_serving.py", "test_identity.py", "test_ui.py"]
+              "test_serving.py", "test_identity.py", "test_ui.py", "test_bi.py"]
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,7 +1,8 @@
 """The dbt unit tests (`unit_tests:` in the models' YAML: given rows in, expected rows out) for
 the rules a model encodes — registration cohorts, the nine-grid cell, the daily KPIs, lapse
-stages. They need only the relations' column types, so they run on a copy of the sample run's
-warehouse; pipeline runs leave them out (`--exclude-resource-type unit_test`)."""
+stages, lifecycle stages, RFM scores, churn windows, the control bucket and send times. They
+need only the relations' column types, so they run on a copy of the sample run's warehouse;
+pipeline runs leave them out (`--exclude-resource-type unit_test`)."""
 
 import os
 import re
@@ -12,7 +13,8 @@ from pathlib import Path
 
 from tests.conftest import REPO_ROOT
 
-RULES = {"int_registration_cohorts", "nine_grid_daily", "daily_kpis", "lapsed_users"}
+RULES = {"int_registration_cohorts", "nine_grid_daily", "daily_kpis", "lapsed_users", "user_profile_daily",
+         "recall_audience", "churn_cohorts"}
 
 
 def test_every_dbt_unit_test_passes(pipeline_run, tmp_path):
