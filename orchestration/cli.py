@@ -254,7 +254,7 @@ def superset_bi(port: int) -> int:
     if not serving_file.exists():
         raise UsageError(f"no BI serving copy at {serving_file}: run `userops run` (or `make run`) first")
     bundle = superset.build_bundle(REPO_ROOT / "orchestration" / "bi" / "dashboard.yaml", serving_file,
-                                   superset.column_descriptions(dbt_project.manifest_path),
+                                   serving_copy.column_descriptions(dbt_project.manifest_path),
                                    settings.superset_home / "userops_dashboard.zip")
     bi = superset.Superset(SUPERSET, settings.superset_home, REPO_ROOT / "orchestration" / "bi" / "superset_config.py")
     _say(f"Superset: preparing {settings.superset_home} and importing the dashboard (about a minute) …")

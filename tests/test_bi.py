@@ -62,9 +62,18 @@ def dashboard(superset):
         shot = superset["tmp"] / "dashboard.png"
         page.screenshot(path=str(shot), full_page=True)
         data = [{"status": a.status, "body": a.json()} for a in answers]
-        datasets = page.request.get(f"{superset['url']}/api/v1/dataset/?q=(page_size:100)").json()["result"]
-        columns = {d["table_name"]: page.request.get(f"{superset['url']}/api/v1/dataset/{d['id']}").json()
-                   ["result"]["columns"] for d in datasets}
+        def api(path: str) -> dict:
+            # three tries: once in a suite run the dataset list answered without a result while
+            # Superset's SQLite metadata took the dashboard's log writes (not seen again since)
+            for _ in range(3):
+                response = page.request.get(f"{superset['url']}{path}")
+                if response.status == 200 and "result" in response.json():
+                    return response.json()["result"]
+                page.wait_for_timeout(2000)
+            raise AssertionError(f"{path}: {response.status} {response.text()[:1000]}")
+
+        columns = {d["table_name"]: api(f"/api/v1/dataset/{d['id']}")["columns"]
+                   for d in api("/api/v1/dataset/?q=(page_size:100)")}
         browser.close()
     return {"charts": charts, "data": data, "screenshot": shot, "columns": columns}
 

@@ -11,8 +11,7 @@ import pytest
 
 from orchestration.dbt_project import dbt_project
 from orchestration.lib.outbox import read_manifest
-from orchestration.lib.serving import bi_tables, read_only_connection
-from orchestration.lib.superset import column_description, column_descriptions
+from orchestration.lib.serving import bi_tables, column_description, column_descriptions, read_only_connection
 from tests.browser import dump_dom, non_blank_share, screenshot
 from tests.conftest import REPO_ROOT
 from tests.test_bi_safety import leaks

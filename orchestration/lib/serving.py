@@ -28,6 +28,10 @@ LABEL_PREFIXES = ("from_", "to_")          # from_cell / to_cell take the `cell`
 LABELLED_BY = {"tag_value": "tag_group"}   # user_tags: each tag's value takes its group's labels
 PARTITION_FOLDER = "dt"                    # parquet/<table>/dt=YYYY-MM-DD/, the date column kept in the files
 BATCH_ROWS = 100_000
+# How every BI reader opens the serving file (DuckDB's connect arguments): read-only, and no
+# access to other files — a SQL editor (Superset's SQL Lab) could otherwise ATTACH the working
+# warehouse, which holds clear phones and emails, or read any file.
+BI_CONNECT_ARGS = {"read_only": True, "config": {"enable_external_access": False}}
 
 
 @dataclass(frozen=True)
@@ -37,15 +41,36 @@ class ServingTable:
     partition_by: str | None = None
 
 
-def bi_tables(manifest_path: Path) -> list[ServingTable]:
-    """Every model marked `bi_facing: true` in its YAML, in a stable order."""
+def _bi_models(manifest_path: Path) -> list[dict]:
+    """The manifest nodes of the models marked `bi_facing: true` in their YAML."""
     manifest = json.loads(Path(manifest_path).read_text())
-    tables = []
-    for node in manifest["nodes"].values():
-        meta = node["config"].get("meta") or {}
-        if node["resource_type"] == "model" and meta.get("bi_facing"):
-            tables.append(ServingTable(node["schema"], node["name"], meta.get("serving_partition_by")))
+    return [node for node in manifest["nodes"].values()
+            if node["resource_type"] == "model" and (node["config"].get("meta") or {}).get("bi_facing")]
+
+
+def bi_tables(manifest_path: Path) -> list[ServingTable]:
+    """Every BI-facing model, in a stable order."""
+    tables = [ServingTable(node["schema"], node["name"], node["config"]["meta"].get("serving_partition_by"))
+              for node in _bi_models(manifest_path)]
     return sorted(tables, key=lambda t: (t.schema, t.name))
+
+
+def column_descriptions(manifest_path: Path) -> dict[str, dict[str, str]]:
+    """{table: {column: description}} of the BI-facing models from their YAML; "" holds the
+    table's own description."""
+    return {node["name"]: {"": node.get("description") or "",
+                           **{c: v.get("description") or "" for c, v in node["columns"].items()}}
+            for node in _bi_models(manifest_path)}
+
+
+def column_description(described: dict[str, str], column: str) -> str:
+    """A column's description; a `<column>_zh` label column is described by the column it labels."""
+    if column in described:
+        return described[column]
+    base = column.removesuffix("_zh")
+    if column.endswith("_zh") and base in described:
+        return f"中文标签 Chinese label of `{base}`."
+    return ""
 
 
 def labelled_select(conn, table: ServingTable, label_sets: set[str], labels: str) -> str:
@@ -142,5 +167,5 @@ def read_only_connection(path: Path):
     """How a BI tool should open the serving file: read-only, no access to other files."""
     import duckdb
 
-    return duckdb.connect(str(path), read_only=True, config={"enable_external_access": False})
+    return duckdb.connect(str(path), **BI_CONNECT_ARGS)
 

@@ -9,7 +9,6 @@ description, so Superset's dataset pages describe every column the way the dbt d
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import uuid
@@ -20,10 +19,11 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from orchestration.lib.serving import BI_CONNECT_ARGS, column_description
+
 SCHEMA = "marts"
 DASHBOARD_SLUG = "userops"
 DATABASE_NAME = "userops serving copy"
-LABEL_SUFFIX = "_zh"
 # Stable identities: re-importing the bundle updates the same database, datasets and charts.
 NAMESPACE = uuid.UUID("6f1c2d1e-5b0a-4e4e-9a4f-2f7d3c9b8a11")
 TEMPORAL = ("DATE", "TIMESTAMP")
@@ -31,26 +31,6 @@ TEMPORAL = ("DATE", "TIMESTAMP")
 
 def _uuid(kind: str, name: str) -> str:
     return str(uuid.uuid5(NAMESPACE, f"{kind}:{name}"))
-
-
-def column_descriptions(manifest_path: Path) -> dict[str, dict[str, str]]:
-    """{table: {column: description}} for the BI-facing models, from dbt's manifest."""
-    manifest = json.loads(Path(manifest_path).read_text())
-    described: dict[str, dict[str, str]] = {}
-    for node in manifest["nodes"].values():
-        if node["resource_type"] == "model" and (node["config"].get("meta") or {}).get("bi_facing"):
-            described[node["name"]] = {"": node.get("description") or "",
-                                       **{c: v.get("description") or "" for c, v in node["columns"].items()}}
-    return described
-
-
-def column_description(described: dict[str, str], column: str) -> str:
-    if column in described:
-        return described[column]
-    base = column.removesuffix(LABEL_SUFFIX)
-    if column.endswith(LABEL_SUFFIX) and base in described:
-        return f"中文标签 Chinese label of `{base}`."
-    return ""
 
 
 def build_bundle(spec_path: Path, serving_file: Path, descriptions: dict[str, dict[str, str]], out: Path) -> Path:
@@ -62,8 +42,8 @@ def build_bundle(spec_path: Path, serving_file: Path, descriptions: dict[str, di
         "databases/userops.yaml": {
             "database_name": DATABASE_NAME, "uuid": database_uuid, "version": "1.0.0",
             "sqlalchemy_uri": f"duckdb:///{Path(serving_file).resolve()}",
-            # read-only: BI never holds a write lock; each query opens the current file (swapped by rename)
-            "extra": {"engine_params": {"connect_args": {"read_only": True}}, "allows_virtual_table_explore": True},
+            # read-only, no other files: each query opens the current file (swapped in by rename)
+            "extra": {"engine_params": {"connect_args": BI_CONNECT_ARGS}, "allows_virtual_table_explore": True},
             "expose_in_sqllab": True, "allow_run_async": False, "allow_ctas": False, "allow_cvas": False,
             "allow_dml": False, "allow_csv_upload": False, "cache_timeout": None,
         },
