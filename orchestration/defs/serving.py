@@ -1,6 +1,8 @@
 """The BI serving copy, published after everything else in a run: a read-only DuckDB file and
 Parquet folders with the BI-facing marts and their Chinese labels (orchestration/lib/serving.py)."""
 
+from pathlib import Path
+
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
@@ -11,6 +13,7 @@ from orchestration.defs.report import daily_report
 from orchestration.defs.resources import OutputFolder
 from orchestration.defs.transform import model_key
 from orchestration.defs.ingest import window_days
+from orchestration.lib import erasure
 from orchestration.lib import serving as serving_copy
 from orchestration.lib.run_days import COMPLETED, record_completed
 
@@ -51,11 +54,21 @@ def bi_copy(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
     group_name="serving",
     description=(f"The run's arrival days recorded as done in `{COMPLETED}`, last of all: a day counts as done only "
                  "when every other asset of its run succeeded. The next run starts at the first earlier day that "
-                 "landed but never got here (a failed or never-run day), so no day's opt-outs are skipped."),
+                 "landed but never got here (a failed or never-run day), so no day's opt-outs are skipped. On a day "
+                 "with erasure requests the warehouse file is first rewritten with its live data only, so no freed "
+                 "block keeps an erased value."),
     **DAILY_WAREHOUSE_ASSET,
 )
 def completed_days(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
     start, end, days = window_days(context)
     with warehouse.get_connection() as conn:
+        requests = erasure.requests_on(conn, days[0], days[-1])
+    metadata = {"first_day": str(days[0]), "last_day": str(days[-1]), "days": len(days)}
+    if requests:        # before the days count as done: a crash here compacts again on the next run
+        before, after = erasure.compact(Path(warehouse.database))
+        context.log.info(f"warehouse rewritten after {requests} erasure request(s): {before:,} → {after:,} bytes, "
+                         "no freed block left holding an erased value")
+        metadata.update(compacted_bytes_before=before, compacted_bytes_after=after)
+    with warehouse.get_connection() as conn:
         record_completed(conn, days, context.run.run_id)
-    return dg.MaterializeResult(metadata={"first_day": str(days[0]), "last_day": str(days[-1]), "days": len(days)})
+    return dg.MaterializeResult(metadata=metadata)

@@ -470,3 +470,37 @@ def erase(conn: duckdb.DuckDBPyConnection, requests: pd.DataFrame, salt_bytes: b
         raise
     erasure.problems = find_traces(conn, erasure) + [f"outbox/{p}" for p in outbox_traces(outbox, erasure)]
     return erasure
+
+
+COMPACT_SCRATCH = ".compact.tmp-"
+
+
+def requests_on(conn: duckdb.DuckDBPyConnection, first, last) -> int:
+    """Erasure requests that arrived on the days first..last."""
+    if not _exists(conn, "privacy", "erasure_requests"):
+        return 0
+    return conn.execute(f"select count(*) from {REQUESTS} where _dt between ? and ?", [first, last]).fetchone()[0]
+
+
+def compact(warehouse: Path) -> tuple[int, int]:
+    """Rewrite the warehouse file with its live data only, after an erasure: DuckDB keeps deleted
+    rows and the blocks of dropped or rebuilt tables in the file as free space, not overwritten,
+    so the erased values would survive in the file's bytes. A fresh copy (COPY FROM DATABASE, the
+    documented way to compact) replaces it by an atomic rename; no connection may be open on it.
+    A scratch copy a killed run left is removed first. Returns the file's bytes before and after."""
+    for stale in warehouse.parent.glob(f"{warehouse.name}{COMPACT_SCRATCH}*"):
+        stale.unlink()
+    scratch = warehouse.with_name(f"{warehouse.name}{COMPACT_SCRATCH}{os.getpid()}")
+    before = warehouse.stat().st_size
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute("checkpoint")
+        catalog, = conn.execute("select current_database()").fetchone()
+        quoted = str(scratch).replace("'", "''")
+        conn.execute(f"attach '{quoted}' as compacted")
+        conn.execute(f'copy from database "{catalog}" to compacted')
+        conn.execute("detach compacted")
+    if Path(f"{warehouse}.wal").exists():
+        scratch.unlink()
+        raise RuntimeError(f"{warehouse}.wal is still there after a checkpoint: not replacing the warehouse")
+    os.replace(scratch, warehouse)
+    return before, warehouse.stat().st_size

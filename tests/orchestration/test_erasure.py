@@ -85,3 +85,30 @@ def test_erase_removes_the_person_from_every_table_and_the_outbox(tmp_path):
     assert stones == {erasure.tombstone(SALT, "phone", PHONE), erasure.tombstone(SALT, "email", "a@b.cn")}
     stored = " ".join(str(r) for r in conn.execute("select * from privacy.erasure_requests").fetchall())
     assert "a@b.cn" not in stored and "13800138000" not in stored
+
+
+def test_compaction_leaves_no_erased_bytes_in_the_warehouse_file(tmp_path):
+    # DuckDB keeps a dropped table's blocks and deleted rows in the file: the erased phone is
+    # still in its bytes after the tables no longer hold it, until the file is rewritten.
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute("create schema marts; create table marts.people (phone varchar primary key, n int)")
+        conn.execute(f"insert into marts.people values ('{PHONE}', -1), ('+8613900139000', 2), ('+8613700137000', 3)")
+        conn.execute("create table marts.rebuilt as select * from marts.people; checkpoint")
+        conn.execute("drop table marts.rebuilt")
+        conn.execute(f"delete from marts.people where phone = '{PHONE}'")
+        conn.execute("create view marts.people_view as select count(*) as n from marts.people; checkpoint")
+    assert PHONE.encode() in warehouse.read_bytes()
+    (tmp_path / f"warehouse.duckdb{erasure.COMPACT_SCRATCH}999999").write_text("left by a killed run")
+
+    before, after = erasure.compact(warehouse)
+
+    assert PHONE.encode() not in warehouse.read_bytes() and after < before
+    assert [p.name for p in tmp_path.iterdir()] == ["warehouse.duckdb"]
+    with duckdb.connect(str(warehouse)) as conn:
+        assert conn.execute("select n from marts.people_view").fetchone() == (2,)
+        try:        # the primary key came along
+            conn.execute("insert into marts.people values ('+8613900139000', 0)")
+            raise AssertionError("duplicate key accepted")
+        except duckdb.ConstraintException:
+            pass
