@@ -58,6 +58,7 @@ bench: setup                             ## scale benchmarks (not part of `make 
 	$(BIN)/python -m tests.bench.bench_components $(COMPONENTS_ARGS)
 	$(BIN)/python -m tests.bench.bench_identity --truth $(IDENTITY_ARGS)
 	$(BIN)/python -m tests.bench.bench_ingest $(BENCH_ARGS)
+	$(BIN)/python -m tests.bench.bench_daily $(DAILY_ARGS)
 
 clean:                                   ## remove generated data, the warehouse and dbt output
 	rm -rf data/landing data/ground_truth data/warehouse.duckdb* data/outbox data/reports data/serving target logs .superset_home

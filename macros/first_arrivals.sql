@@ -14,7 +14,7 @@
       and not exists (
           select 1 from {{ this }} as stored
           where stored.{{ key }} = ranked.{{ key }}
-            and stored.arrived_on < cast('{{ var("min_date") }}' as date)
+            and stored.arrived_on < {{ run_window_start() }}
       )
     {%- endif %}
 {%- endmacro %}

@@ -41,6 +41,6 @@
     {%- if batch and batch.get('event_time_start') -%}
     cast('{{ batch.get("event_time_start").strftime("%Y-%m-%d") }}' as date)
     {%- else -%}
-    cast({{ dbt.dateadd('day', -1, "cast('" ~ var('max_date') ~ "' as date)") }} as date)
+    cast({{ dbt.dateadd('day', -1, run_window_end()) }} as date)
     {%- endif -%}
 {%- endmacro %}

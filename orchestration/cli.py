@@ -73,11 +73,11 @@ def check_dates(settings: Settings, start: date, end: date) -> None:
 
 
 def prepare_dbt_manifest() -> None:
-    """@dbt_assets reads target/manifest.json at import: parse the project first."""
-    from orchestration.dbt_project import dbt_project
+    """@dbt_assets reads target/manifest.json when the definitions load: parse the project first
+    (skipped when nothing it reads changed since the last parse)."""
+    from orchestration.lib.dbt_parse import ensure_manifest
 
-    _say("parsing the dbt project")
-    dbt_project.preparer.prepare(dbt_project)
+    ensure_manifest(_say)
 
 
 def run_pipeline(start: date, end: date) -> int:

@@ -21,14 +21,14 @@ def pytest_configure(config):
     # Each test has its own landing zone: a fixed first partition keeps them independent of
     # whatever lies in data/landing (the default follows the landing zone's first day).
     os.environ.setdefault("USEROPS_START_DATE", "2024-01-01")
-    from orchestration.dbt_project import dbt_project
+    from orchestration.lib.dbt_parse import ensure_manifest
     from orchestration.settings import export_environment, prepare_dagster_home
 
     prepare_dagster_home(export_environment())
     # Under pytest-xdist the controller parses the dbt project once before the workers start;
     # workers parsing it again at the same time would race on target/manifest.json.
     if "PYTEST_XDIST_WORKER" not in os.environ:
-        dbt_project.preparer.prepare(dbt_project)
+        ensure_manifest()
 
 
 # Files whose fixtures run whole pipelines, slowest first: under pytest-xdist each file goes to one

@@ -7,7 +7,7 @@ import pytest
 
 from orchestration.dbt_project import dbt_project
 
-PREFIX = {"staging": "stg_", "intermediate": "int_"}
+PREFIX = {"staging": "stg_", "intermediate": "int_", "publication": "pub_"}
 
 
 @pytest.fixture(scope="module")

@@ -205,8 +205,7 @@ def test_region_rules_and_missing_identifiers_in_the_rules_order(recall, tmp_pat
                                 'preference_center', date '2026-09-10')""", ["+86" + PHONES["A07"]])
     env = {**os.environ, "USEROPS_WAREHOUSE": str(warehouse)}
     dbt = Path(sys.executable).parent / "dbt"
-    day = ["--vars", json.dumps({"min_date": "2026-09-20", "max_date": "2026-09-21"}),
-           "--event-time-start", "2026-09-20", "--event-time-end", "2026-09-21"]     # re-plan 09-20 only
+    day = ["--event-time-start", "2026-09-20", "--event-time-end", "2026-09-21"]     # re-plan 09-20 only
     result = subprocess.run([str(dbt), "run", "--select", "int_recall_eligibility", *day, "--target-path", str(tmp_path / "target"),
                              "--log-path", str(tmp_path / "logs")], env=env, cwd=REPO_ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:]

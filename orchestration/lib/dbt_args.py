@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import json
-
 import dagster as dg
 
 
-def partition_vars(window: dg.TimeWindow) -> dict[str, str]:
-    """Half-open [start, end) window as dbt vars; models filter `>= min_date and < max_date`."""
-    return {"min_date": window.start.strftime("%Y-%m-%d"), "max_date": window.end.strftime("%Y-%m-%d")}
-
-
 def build_args(window: dg.TimeWindow) -> list[str]:
-    """`dbt build` of the window: vars for the models' own filters, and the same days as the
-    event-time range of the microbatch models (one batch per day, recall's campaign days). dbt
-    unit tests prove rules on given rows, not the day's data: pytest runs them
-    (tests/test_dbt_unit_tests.py), a run does not."""
-    days = partition_vars(window)
-    return ["build", "--vars", json.dumps(days),
-            "--event-time-start", days["min_date"], "--event-time-end", days["max_date"],
-            "--exclude-resource-type", "unit_test"]
+    """`dbt build` of the half-open window [start, end) as dbt's event-time range: the microbatch
+    models' batches (one per day, recall's campaign days) and, through run_window_start() and
+    run_window_end(), every other model's filter. Not as --vars, which would make dbt re-parse
+    the whole project on every run. Tests run where all they read is built: Dagster runs the dbt
+    assets as several steps around the Python stages, and a test of two models (recall_audience
+    against the contact log's staging view) waits for the step that builds the later one
+    (`buildable`; dbt's default `eager` would run it as soon as either is selected). dbt unit tests
+    prove rules on given rows, not the day's data: pytest runs them (tests/test_dbt_unit_tests.py),
+    a run does not. No JSON artifacts: Dagster reads the build's events from its log, and writing
+    the manifest again costs every step half a second."""
+    return ["build", "--event-time-start", window.start.strftime("%Y-%m-%d"),
+            "--event-time-end", window.end.strftime("%Y-%m-%d"), "--indirect-selection", "buildable",
+            "--exclude-resource-type", "unit_test", "--no-write-json"]

@@ -10,10 +10,14 @@ drop the 市 suffix.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
+import pandas as pd
 import phonenumbers
 from phonenumbers import carrier, geocoder
+
+from orchestration.lib.components import scalar
+from orchestration.lib.relations import relation
 
 PREFIX_DIGITS = 7
 # Province-level names as libphonenumber writes them, longest first so 黑龙江 beats nothing shorter.
@@ -64,3 +68,29 @@ def regions(phones: Iterable[str]) -> list[tuple[str, str | None, str | None, st
         province, city = split_region(geocoder.description_for_number(number, "zh"))
         rows[key] = (key, province, city, carrier.name_for_number(number, "zh") or None)
     return list(rows.values())
+
+
+PHONE_REGIONS = "reference.phone_regions"
+
+
+def add_new_prefixes(connect: Callable, log) -> dict:
+    """Look up the prefixes not seen before; the table's size, as the asset's metadata."""
+    with connect() as conn:
+        conn.execute("create schema if not exists reference")
+        conn.execute(f"create table if not exists {PHONE_REGIONS} "
+                     "(phone_prefix varchar primary key, province varchar, city varchar, carrier varchar)")
+        # One number per prefix not looked up yet.
+        phones = [p for (p,) in conn.execute(f"""
+            select min(identifier_value) from {relation('int_identifiers')}
+            where identifier_type = 'phone' and identifier_value like '+86%'
+              and substr(identifier_value, 1, {PREFIX_LENGTH}) not in (select phone_prefix from {PHONE_REGIONS})
+            group by substr(identifier_value, 1, {PREFIX_LENGTH})""").fetchall()]
+        found = pd.DataFrame(regions(phones), columns=["phone_prefix", "province", "city", "carrier"])
+        # One set-based insert (executemany goes row by row: minutes for a history's prefixes).
+        conn.register("found_regions", found)
+        conn.execute(f"insert into {PHONE_REGIONS} select * from found_regions")
+        conn.unregister("found_regions")
+        total = scalar(conn, f"select count(*) from {PHONE_REGIONS}")
+        unplaced = scalar(conn, f"select count(*) from {PHONE_REGIONS} where province is null")
+    log.info(f"phone regions: {len(found):,} new prefixes, {total:,} in all")
+    return {"dagster/row_count": total, "new_prefixes": len(found), "prefixes_without_region": unplaced}

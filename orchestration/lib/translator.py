@@ -14,6 +14,8 @@ from orchestration.lib.contract import SOURCES
 # Staging folders that clean a landed source belong to the ingest stage; the others to their stage.
 LANDING_SOURCES = set(SOURCES)
 STAGING_STAGES = {"reference": "profile"}
+# What the seeds wait for: the day's files loaded, so they build in the dbt step that stages them.
+SEEDS_RUN_AFTER = [f"raw/{source}" for source in SOURCES]
 SOURCE_STAGES = {"raw": "ingest", "reference": "profile"}
 
 
@@ -58,10 +60,18 @@ class UseropsTranslator(DagsterDbtTranslator):
 
     def get_asset_spec(self, manifest, unique_id, project):
         """`meta: {dagster: {runs_after: [recall/outbox]}}` makes a model wait for Python assets
-        it does not read through dbt (recall_outcomes reads the contact log the outbox writes)."""
+        it does not read through dbt (recall_outcomes reads the contact log the outbox writes).
+
+        Seeds run after the day's files are loaded: Dagster runs the one dbt definition
+        as a step on each side of every Python stage, numbering the sides by how many stages lie
+        upstream; without an upstream, the seeds would make a dbt step of their own (one more dbt
+        start-up) instead of joining the staging of the day's files."""
         spec = super().get_asset_spec(manifest, unique_id, project)
         node = manifest["nodes"].get(unique_id) or {}
-        after = ((node.get("config", {}).get("meta") or node.get("meta") or {}).get("dagster") or {}).get("runs_after")
+        after = list(((node.get("config", {}).get("meta") or node.get("meta") or {}).get("dagster") or {})
+                     .get("runs_after") or [])
+        if node.get("resource_type") == "seed":
+            after += SEEDS_RUN_AFTER
         return spec.merge_attributes(deps=[dg.AssetKey(key.split("/")) for key in after]) if after else spec
 
     def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):

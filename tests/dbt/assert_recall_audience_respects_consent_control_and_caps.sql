@@ -6,12 +6,12 @@
 -- for one person on one day, or a suppressed person.
 with audience as (
     select * from {{ ref('recall_audience') }}
-    where campaign_date >= cast('{{ var("min_date") }}' as date) and campaign_date < cast('{{ var("max_date") }}' as date)
+    where campaign_date >= {{ run_window_start() }} and campaign_date < {{ run_window_end() }}
 ),
 
 earlier_contacts as (
     select person_id, campaign_date from {{ ref('stg_recall__contacts') }}
-    where campaign_date < cast('{{ var("min_date") }}' as date)
+    where campaign_date < {{ run_window_start() }}
     union all
     select person_id, campaign_date from audience
 ),

@@ -16,7 +16,8 @@ from orchestration.lib.outbox import DayOutbox, OutboxError, read_manifest, veri
 
 SMS = Template("t", "sms", "好久不见，送您${offer} https://s.example.cn/${code} 拒收请回复R", "SMS_800001")
 SHORT = "https://s.example.cn/"
-SCHEMAS = Path(__file__).resolve().parents[1] / "data" / "vendor_schemas"
+REPO = Path(__file__).resolve().parents[2]
+SCHEMAS = REPO / "tests" / "data" / "vendor_schemas"
 
 
 def conforms(body: dict, name: str) -> None:
@@ -256,3 +257,33 @@ def test_every_human_facing_csv_keeps_formula_looking_text_as_text(tmp_path):
               Template("t", "sms", "${offer} https://s.example.cn/${code} 拒收请回复R", "SMS_1"))
     row = next(csv.DictReader(io.StringIO((outbox.scratch / "sms" / "c-20261031.csv").read_text())))
     assert row["content"].startswith("'+10元") and row["phone"] == "13800000000"
+
+
+def test_every_channel_of_the_seed_has_one_writer_with_the_common_interface(tmp_path):
+    """Adding a channel is one module + one seed row: the outbox finds the module by the
+    channel's name and calls its send(); a seed channel without one is named, not skipped."""
+    from orchestration.lib.channels import Campaign, writer
+
+    seeded = [row["channel"] for row in csv.DictReader((REPO / "seeds" / "recall_channels.csv").open())]
+    assert seeded and len(set(seeded)) == len(seeded)
+    campaign = Campaign("c-20261031", replace(SMS, channel="sms"), 0.03, 20, 100, "品牌", "https://m.example.com/r",
+                        (), SHORT, 35)
+    for channel in seeded:
+        module = writer(channel)
+        assert callable(module.send) and module.__name__.endswith(f".{channel}")
+    result = writer("sms").send(DayOutbox(tmp_path, "2026-10-31"), campaign, contacts(2))
+    assert result["messages"] == 2 and "max_segments" not in result
+    with pytest.raises(LookupError, match=r"no writer for channel 'fax' \(orchestration/lib/channels/fax.py\)"):
+        writer("fax")
+    with pytest.raises(LookupError, match="not a module name"):
+        writer("../sms")
+
+
+def test_the_sms_writer_warns_of_messages_billed_as_several_segments(tmp_path):
+    from orchestration.lib.channels import Campaign
+
+    long = replace(SMS, body="好久不见，" * 12 + "送您${offer} https://s.example.cn/${code} 拒收请回复R")
+    campaign = Campaign("c-20261031", long, 0.03, 20, 100, "品牌", "https://m.example.com/r", (), SHORT, 35)
+    result = sms.send(DayOutbox(tmp_path, "2026-10-31"), campaign, contacts(1))
+    assert result["segments"] >= 2
+    assert result["warnings"] and "shorten template t to one segment" in result["warnings"][0]

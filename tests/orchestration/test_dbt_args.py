@@ -3,14 +3,15 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from orchestration.lib.dbt_args import build_args, partition_vars
+from orchestration.lib.dbt_args import build_args
 
 
-def test_partition_window_is_half_open():
+def test_partition_window_is_passed_as_the_event_time_range_not_vars():
     tz = ZoneInfo("Asia/Shanghai")
     window = dg.TimeWindow(datetime(2026, 8, 1, tzinfo=tz), datetime(2026, 8, 2, tzinfo=tz))
-    assert partition_vars(window) == {"min_date": "2026-08-01", "max_date": "2026-08-02"}
     args = build_args(window)
-    assert args[:2] == ["build", "--vars"] and '"max_date": "2026-08-02"' in args[2]
-    assert args[3:7] == ["--event-time-start", "2026-08-01", "--event-time-end", "2026-08-02"]  # one recall batch per day
-    assert args[7:] == ["--exclude-resource-type", "unit_test"]       # pytest runs the dbt unit tests
+    assert args[:5] == ["build", "--event-time-start", "2026-08-01", "--event-time-end", "2026-08-02"]  # half-open
+    assert "--vars" not in args                     # vars that change per run force a full re-parse
+    assert args[5:7] == ["--indirect-selection", "buildable"]   # a test waits for the step building all it reads
+    assert args[7:9] == ["--exclude-resource-type", "unit_test"]       # pytest runs the dbt unit tests
+    assert args[9:] == ["--no-write-json"]

@@ -123,7 +123,7 @@ contacts as (
     select person_id, rule_id, campaign_date
     from {{ this }}
     where channel is not null
-      and campaign_date >= cast('{{ var("min_date") }}' as date) and campaign_date < {{ day }}
+      and campaign_date >= {{ run_window_start() }} and campaign_date < {{ day }}
       and campaign_date not in (select campaign_date from logged)
     {%- endif %}
 ),

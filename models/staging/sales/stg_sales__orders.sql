@@ -22,7 +22,7 @@ delivered as (
         _source_file as source_file,
         _row_number as source_row
     from {{ source('raw', 'sales') }}
-    where _dt < cast('{{ var("max_date") }}' as date)
+    where _dt < {{ run_window_end() }}
     {%- if is_incremental() %}
       and order_id in (select order_id from window_orders)
     {%- endif %}

@@ -1,14 +1,25 @@
-"""Channel writers: one module per sending system's format. Each takes the day's contacts of one
-campaign (already eligible, consent re-checked, control group removed) and writes files into a
-DayOutbox; `check` refuses a campaign whose template breaks the channel's rules before anything
-is written."""
+"""Channel writers: one module per sending system's format, named as the channel is in the
+recall_channels seed (adding a channel = one module here + one seed row). Each takes the day's
+contacts of one campaign (already eligible, consent re-checked, control group removed) and writes
+files into a DayOutbox.
+
+Every module has the same interface, which the outbox calls (orchestration/lib/recall_outbox.py):
+    send(outbox, campaign: Campaign, contacts: list[Contact]) -> dict
+        writes the files; returns at least {"messages": n}, optionally "cost" (else messages ×
+        cost_per_message), "cost_by_person" and "warnings" (strings the run logs);
+    pre_send(campaign: Campaign) -> list[str]          (optional)
+        the template's problems on this channel, checked for every campaign of the run before any
+        file is written.
+Its own `write`/`check` keep the channel's natural arguments (the channel tests call them)."""
 
 from __future__ import annotations
 
+import importlib
 import re
 import string
 from dataclasses import dataclass
 from datetime import datetime
+from types import ModuleType
 
 
 class PreSendError(ValueError):
@@ -39,6 +50,42 @@ class Template:
     channel: str
     body: str
     provider_template: str | None
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """One campaign on one channel: what a writer may need besides the contacts (its template,
+    the channel's row of recall_channels, the recall settings)."""
+
+    campaign_id: str
+    template: Template
+    cost_per_message: float
+    window_end_hour: int
+    batch_size: int
+    sign_name: str | None
+    landing_url: str                 # the campaign's landing page; links add ?c=<campaign>&t=<token>
+    blocked_words: tuple[str, ...] = ()
+    short_link_base: str = ""
+    sms_variable_max: int = 0
+
+    @property
+    def link(self) -> str:
+        return f"{self.landing_url}?c={self.campaign_id}"
+
+
+def writer(channel: str) -> ModuleType:
+    """The writer module of a channel (orchestration/lib/channels/<channel>.py)."""
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", channel or ""):
+        raise LookupError(f"channel {channel!r} is not a module name")
+    try:
+        module = importlib.import_module(f"{__name__}.{channel}")
+    except ModuleNotFoundError as error:
+        if error.name != f"{__name__}.{channel}":
+            raise
+        raise LookupError(f"no writer for channel {channel!r} (orchestration/lib/channels/{channel}.py)") from None
+    if not callable(getattr(module, "send", None)):
+        raise LookupError(f"orchestration/lib/channels/{channel}.py has no send(outbox, campaign, contacts)")
+    return module
 
 
 def variables(body: str) -> set[str]:

@@ -15,7 +15,7 @@ import hashlib
 import io
 import zipfile
 
-from orchestration.lib.channels import Contact, batches
+from orchestration.lib.channels import Campaign, Contact, batches
 
 META_MAX_ROWS = 10_000
 
@@ -60,3 +60,7 @@ def write(outbox, campaign_id: str, contacts: list[Contact]) -> dict:
     outbox.write_text("ads", f"ads/{campaign_id}/oceanengine_md5_phone.txt", lines, len(national), [campaign_id])
     return {"messages": len(contacts), "match_base_phone": len(national),
             "match_base_email": sum(1 for e in emails if e)}
+
+
+def send(outbox, campaign: Campaign, contacts: list[Contact]) -> dict:
+    return write(outbox, campaign.campaign_id, contacts)

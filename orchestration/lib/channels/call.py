@@ -13,7 +13,7 @@ import csv
 import io
 import json
 
-from orchestration.lib.channels import Contact, batches, spreadsheet_safe
+from orchestration.lib.channels import Campaign, Contact, batches, spreadsheet_safe
 
 AICCS_MAX_PER_REQUEST = 1000
 
@@ -35,3 +35,7 @@ def write(outbox, campaign_id: str, contacts: list[Contact], window_end_hour: in
                           json.dumps(numbers, ensure_ascii=False, indent=2) + "\n", len(batch), [campaign_id])
         requests += 1
     return {"messages": len(contacts), "requests": requests}
+
+
+def send(outbox, campaign: Campaign, contacts: list[Contact]) -> dict:
+    return write(outbox, campaign.campaign_id, contacts, campaign.window_end_hour)

@@ -6,7 +6,7 @@ the send day as YYYY-MM-DD; UTF-8, text fields within 255 bytes. Email needs an 
 import csv
 import io
 
-from orchestration.lib.channels import Contact, PreSendError, spreadsheet_safe
+from orchestration.lib.channels import Campaign, Contact, PreSendError, spreadsheet_safe
 
 MAX_FIELD_BYTES = 255
 
@@ -24,3 +24,7 @@ def write(outbox, campaign_id: str, contacts: list[Contact], unsubscribe_base: s
         writer.writerow(row)
     outbox.write_text("email", f"email/{campaign_id}.csv", buffer.getvalue(), len(contacts), [campaign_id])
     return {"messages": len(contacts)}
+
+
+def send(outbox, campaign: Campaign, contacts: list[Contact]) -> dict:
+    return write(outbox, campaign.campaign_id, contacts, f"{campaign.landing_url}/unsubscribe")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 
-from orchestration.lib.channels import Contact, PreSendError, Template, batches, render, variables
+from orchestration.lib.channels import Campaign, Contact, PreSendError, Template, batches, render, variables
 
 MAX_PER_REQUEST = 1000
 FCM_MAX_PER_MULTICAST = 500
@@ -66,3 +66,11 @@ def write(outbox, campaign_id: str, contacts: list[Contact], template: Template,
                               len(batch), [campaign_id])
             requests += 1
     return {"messages": len(contacts), "requests": requests}
+
+
+def pre_send(campaign: Campaign) -> list[str]:
+    return check(campaign.template)
+
+
+def send(outbox, campaign: Campaign, contacts: list[Contact]) -> dict:
+    return write(outbox, campaign.campaign_id, contacts, campaign.template, campaign.batch_size, campaign.link)

@@ -17,7 +17,7 @@ import json
 import math
 import re
 
-from orchestration.lib.channels import LINK, Contact, PreSendError, Template, batches, render, spreadsheet_safe, variables
+from orchestration.lib.channels import Campaign, LINK, Contact, PreSendError, Template, batches, render, spreadsheet_safe, variables
 
 UNSUBSCRIBE = "拒收请回复R"
 SINGLE_SEGMENT = 70       # characters, signature included
@@ -137,3 +137,19 @@ def write(outbox, campaign_id: str, contacts: list[Contact], template: Template,
     longest = max((segments(text, sign_name) for _, _, text in messages), default=0)
     return {"messages": len(messages), "segments": total_segments, "cost": round(total_segments * price_per_segment, 2),
             "cost_by_person": billed, "max_segments": longest}
+
+
+def pre_send(campaign: Campaign) -> list[str]:
+    return check(campaign.template, list(campaign.blocked_words), campaign.short_link_base)
+
+
+def send(outbox, campaign: Campaign, contacts: list[Contact]) -> dict:
+    result = write(outbox, campaign.campaign_id, contacts, campaign.template, campaign.sign_name,
+                   campaign.cost_per_message, campaign.batch_size, list(campaign.blocked_words),
+                   campaign.short_link_base, campaign.sms_variable_max)
+    longest = result.pop("max_segments")
+    if longest > 1:
+        result["warnings"] = [f"SMS {campaign.campaign_id}: messages of up to {longest} segments, each billed "
+                              f"{longest} × {campaign.cost_per_message} CNY: shorten template "
+                              f"{campaign.template.template_id} to one segment (70 characters with the signature)"]
+    return result

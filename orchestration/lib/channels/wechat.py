@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 
-from orchestration.lib.channels import Contact, PreSendError, Template, render
+from orchestration.lib.channels import Campaign, Contact, PreSendError, Template, render
 
 FIELD = re.compile(r"^(thing|number|letter|symbol|character_string|time|date|amount|phone_number|car_number|name|phrase)\d+$")
 CJK = r"\u4e00-\u9fff"
@@ -86,3 +86,7 @@ def write(outbox, campaign_id: str, contacts: list[Contact], template: Template)
         outbox.write_text("wechat", f"wechat/{campaign_id}/subscribe_{hour}.jsonl", "".join(line + "\n" for line in lines),
                           len(lines), [campaign_id])
     return {"messages": len(contacts)}
+
+
+def send(outbox, campaign: Campaign, contacts: list[Contact]) -> dict:
+    return write(outbox, campaign.campaign_id, contacts, campaign.template)

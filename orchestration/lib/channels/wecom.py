@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from orchestration.lib.channels import Contact, PreSendError, Template, batches, render
+from orchestration.lib.channels import Campaign, Contact, PreSendError, Template, batches, render
 
 MAX_PER_TASK = 10_000
 MAX_TEXT_BYTES = 4000
@@ -32,3 +32,7 @@ def write(outbox, campaign_id: str, contacts: list[Contact], template: Template,
                               len(batch), [campaign_id])
             tasks += 1
     return {"messages": len(contacts), "tasks": tasks}
+
+
+def send(outbox, campaign: Campaign, contacts: list[Contact]) -> dict:
+    return write(outbox, campaign.campaign_id, contacts, campaign.template, campaign.batch_size, campaign.link)
