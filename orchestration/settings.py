@@ -11,6 +11,7 @@ back so the dbt subprocess sees exactly the file Python opens.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import sys
@@ -99,9 +100,17 @@ def _int(name: str, default: int) -> int:
         raise ValueError(f"{name}={raw!r} is not a whole number") from None
 
 
+def dbt_state_path(warehouse: Path) -> Path:
+    """dbt's target folder for runs on this warehouse: its partial-parse state and each dbt step's
+    files. dbt parses the whole project again whenever the profile (the warehouse path in it)
+    differs from the one its state was saved with, so each warehouse keeps a state of its own."""
+    return REPO_ROOT / "target" / "warehouses" / hashlib.sha256(str(warehouse).encode()).hexdigest()[:12]
+
+
 def export_environment(settings: Settings | None = None) -> Settings:
     """Make the absolute locations visible to child processes (dbt) and to Dagster."""
     settings = settings or Settings.from_env()
+    os.environ["DBT_TARGET_PATH"] = str(dbt_state_path(settings.warehouse))
     os.environ["USEROPS_LANDING"] = str(settings.landing)
     os.environ["USEROPS_WAREHOUSE"] = str(settings.warehouse)
     os.environ["USEROPS_OUTBOX"] = str(settings.outbox)

@@ -15,6 +15,7 @@ from orchestration.defs.ingest import ingest_assets
 from orchestration.defs.resources import LandingZone
 from orchestration.lib.contract import SOURCES
 from orchestration.lib.serving import read_only_connection
+from orchestration.settings import dbt_state_path
 from tests.conftest import cli_env, run_cli, warehouse_digest, write
 
 def test_range_run_succeeds_and_prints_counts(pipeline_run):
@@ -157,6 +158,10 @@ def test_rerunning_a_day_leaves_identical_tables_and_files_while_bi_reads(pipeli
     inode = served.stat().st_ino
     result = run_cli(["run", "--date", "2026-08-07"], env)
     assert result.returncode == 0, result.stderr[-3000:]
+    # Each dbt step started from this warehouse's partial-parse state (issue 16: every build used
+    # to parse the whole project, for --vars or for another warehouse's profile).
+    logs = sorted(dbt_state_path(warehouse).glob("dbt_models*/dbt.log"))
+    assert len(logs) == 4 and not [log for log in logs if "Unable to do partial parsing" in log.read_text()]
     assert warehouse_digest(warehouse) == before
     assert _files(work / "outbox") == outbox                           # the same bytes, manifest included
     assert bi.execute("select count(*), sum(users) from marts.nine_grid_summary").fetchone() == rows   # still usable

@@ -11,15 +11,10 @@ machine without one never draws empty boxes.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import cache
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")          # files only, no screen
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
+import numpy as np
 
 LEVELS = ("low", "mid", "high")
 LEVELS_ZH = {"low": "低", "mid": "中", "high": "高"}
@@ -29,7 +24,11 @@ _CJK_FONT_FILES = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share
                    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 
 
-def _cjk_font() -> str | None:
+@cache
+def cjk_font() -> str | None:
+    """The first CJK font installed, registered with matplotlib (looked for on first use, not at import)."""
+    from matplotlib import font_manager
+
     for path in _CJK_FONT_FILES:
         if Path(path).exists():
             font_manager.fontManager.addfont(path)
@@ -37,13 +36,22 @@ def _cjk_font() -> str | None:
     return None
 
 
-CJK_FONT = _cjk_font()
-if CJK_FONT:
-    plt.rcParams["font.family"] = ["DejaVu Sans", CJK_FONT]      # Latin from DejaVu, CJK glyphs fall back
+@cache
+def _pyplot():
+    """matplotlib's pyplot, set up once when the first chart is drawn: files only, no screen; Latin
+    from DejaVu, CJK glyphs falling back to the CJK font."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if cjk_font():
+        plt.rcParams["font.family"] = ["DejaVu Sans", cjk_font()]
+    return plt
 
 
 def bilingual(english: str, chinese: str, sep: str = " ") -> str:
-    return f"{english}{sep}{chinese}" if CJK_FONT else english
+    return f"{english}{sep}{chinese}" if cjk_font() else english
 
 
 def cell_of(value_index: int, engagement_index: int) -> int:
@@ -56,7 +64,7 @@ def nine_grid_heatmap(users: Mapping[int, int], path: Path, title: str) -> Path:
     cell number, users and share of everyone."""
     total = sum(users.values()) or 1
     grid = np.array([[users.get(cell_of(v, e), 0) for e in range(3)] for v in reversed(range(3))])
-    fig, ax = plt.subplots(figsize=(6, 5))
+    fig, ax = _pyplot().subplots(figsize=(6, 5))
     ax.imshow(grid, cmap="Blues")
     for row in range(3):
         for col in range(3):
@@ -76,7 +84,7 @@ def transition_matrix(moves: Iterable[tuple[int, int, int]], path: Path, title: 
     matrix = np.zeros((9, 9), dtype=int)
     for from_cell, to_cell, users in moves:
         matrix[from_cell - 1, to_cell - 1] += users
-    fig, ax = plt.subplots(figsize=(7.5, 6.5))
+    fig, ax = _pyplot().subplots(figsize=(7.5, 6.5))
     ax.imshow(np.log1p(matrix), cmap="Purples")
     for i in range(9):
         for j in range(9):
@@ -96,13 +104,13 @@ def retention_curves(points: Iterable[tuple[str, int, float]], path: Path, title
     curves: dict[str, list[tuple[int, float]]] = {}
     for cohort, day, rate in points:
         curves.setdefault(cohort, []).append((day, float(rate)))
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig, ax = _pyplot().subplots(figsize=(8, 5))
     for cohort, line in sorted(curves.items()):
         days, rates = zip(*sorted(line))
         ax.plot(days, rates, marker=".", label=cohort)
     ax.set_xlabel(bilingual("days after registration", "注册后天数"))
     ax.set_ylabel(bilingual("retained (key behaviour that day)", "留存率"))
-    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(_percent())
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
     if curves:
@@ -123,7 +131,7 @@ def churn_cycle_rates(rates: Iterable[tuple[str, float, float]], path: Path, tit
 def lapse_funnel(stages: Iterable[tuple[str, int]], path: Path, title: str) -> Path:
     """Members by how long they have been quiet: not lapsed, then short, mid and long lapse."""
     rows = list(stages)
-    fig, ax = plt.subplots(figsize=(7, 3.8))
+    fig, ax = _pyplot().subplots(figsize=(7, 3.8))
     labels = [r[0] for r in rows]
     counts = [int(r[1]) for r in rows]
     bars = ax.barh(range(len(rows)), counts, color=["#1b9e77", "#e6ab02", "#d95f02", "#7570b3"][: len(rows)])
@@ -147,7 +155,7 @@ def _paired_rates(rows: Iterable[tuple[str, float | None, float | None]], path: 
                   left: tuple[str, str], right: tuple[str, str], ylabel: str, empty: str) -> Path:
     """Two bars per name (rates as fractions; a missing rate draws as 0), or a note when there are none."""
     rows = list(rows)
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = _pyplot().subplots(figsize=(8, 4.5))
     if rows:
         x = np.arange(len(rows))
         for offset, column, (label, color) in ((-0.2, 1, left), (0.2, 2, right)):
@@ -156,15 +164,21 @@ def _paired_rates(rows: Iterable[tuple[str, float | None, float | None]], path: 
         ax.legend(fontsize=8)
     else:
         ax.text(0.5, 0.5, empty, ha="center", transform=ax.transAxes)
-    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(_percent())
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     return _save(fig, path)
+
+
+def _percent():
+    from matplotlib.ticker import PercentFormatter
+
+    return PercentFormatter(1.0)
 
 
 def _save(fig, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(path, format="png", dpi=100, metadata=_PNG)
-    plt.close(fig)
+    _pyplot().close(fig)
     return path

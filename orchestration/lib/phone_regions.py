@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable
 
 import pandas as pd
 import phonenumbers
-from phonenumbers import carrier, geocoder
 
 from orchestration.lib.components import scalar
 from orchestration.lib.relations import relation
@@ -56,6 +55,8 @@ def split_region(description: str) -> tuple[str | None, str | None]:
 
 def regions(phones: Iterable[str]) -> list[tuple[str, str | None, str | None, str | None]]:
     """(prefix, province, city, carrier) for each distinct prefix among E.164 phones."""
+    from phonenumbers import carrier, geocoder      # their data take most of a second to load: not at import
+
     rows = {}
     for phone in phones:
         key = prefix_of(phone)
