@@ -17,24 +17,6 @@
 {%- endmacro %}
 
 
-{#- Regular-expression match, spelled per engine. -#}
-{% macro matches_pattern(expr, pattern_expr) -%}
-    {{ return(adapter.dispatch('matches_pattern')(expr, pattern_expr)) }}
-{%- endmacro %}
-
-{% macro default__matches_pattern(expr, pattern_expr) -%}
-    regexp_like({{ expr }}, {{ pattern_expr }})
-{%- endmacro %}
-
-{% macro duckdb__matches_pattern(expr, pattern_expr) -%}
-    regexp_matches({{ expr }}, {{ pattern_expr }})
-{%- endmacro %}
-
-{% macro spark__matches_pattern(expr, pattern_expr) -%}
-    {{ expr }} rlike {{ pattern_expr }}
-{%- endmacro %}
-
-
 {#- One row per (record, identifier) of a staging model: the identifiers observed together in
     one record. `columns` maps identifier_type → column; `wechat_app` scopes openids to the app
     that issued them (equal openid strings from two apps are different identifiers). -#}
@@ -55,19 +37,4 @@
     where {{ column }} is not null
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
-{%- endmacro %}
-
-
-{#- A value from a seed written into SQL as a string literal, quotes escaped per engine (Spark
-    also reads backslashes as escapes, which regular expressions are full of). -#}
-{% macro sql_string_literal(value) -%}
-    {{ return(adapter.dispatch('sql_string_literal')(value)) }}
-{%- endmacro %}
-
-{% macro default__sql_string_literal(value) -%}
-    '{{ value | replace("'", "''") }}'
-{%- endmacro %}
-
-{% macro spark__sql_string_literal(value) -%}
-    '{{ value | replace("\\", "\\\\") | replace("'", "\\'") }}'
 {%- endmacro %}

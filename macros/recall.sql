@@ -1,10 +1,3 @@
-{#- True when `value` is one of the pipe-separated entries of `list_column` (e.g. 'short|mid'),
-    or when the list is empty (no condition). The recall rules seed lists values this way. -#}
-{% macro in_pipe_list(list_column, value) -%}
-    ({{ list_column }} is null or {{ list_column }} = ''
-     or {{ dbt.position(dbt.concat(["'|'", value, "'|'"]), dbt.concat(["'|'", list_column, "'|'"])) }} > 0)
-{%- endmacro %}
-
 {#- The contact log the channel writers append to (recall.contact_log), created empty before the
     first dbt run so recall_audience can read it; the writers own its rows. `cost` is what the
     contact is billed (SMS: segments × price), added to logs created before it existed. -#}
@@ -15,23 +8,6 @@
         test_group varchar, send_at timestamp, outbox_file varchar, run_id varchar, cost decimal(18, 4)
     );
     alter table recall.contact_log add column if not exists cost decimal(18, 4)
-{%- endmacro %}
-
-{#- Day of the week of a date, Monday 1 … Sunday 7 (engines spell it differently). -#}
-{% macro iso_weekday(date_expression) -%}
-    {{ return(adapter.dispatch('iso_weekday', 'userops')(date_expression)) }}
-{%- endmacro %}
-
-{% macro default__iso_weekday(date_expression) -%}
-    extract(isodow from {{ date_expression }})
-{%- endmacro %}
-
-{% macro spark__iso_weekday(date_expression) -%}
-    extract(dayofweek_iso from {{ date_expression }})
-{%- endmacro %}
-
-{% macro trino__iso_weekday(date_expression) -%}
-    day_of_week({{ date_expression }})
 {%- endmacro %}
 
 {#- The campaign day a recall batch plans: the microbatch's day (dbt runs one batch per day of

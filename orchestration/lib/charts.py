@@ -79,7 +79,7 @@ def nine_grid_heatmap(users: Mapping[int, int], path: Path, title: str) -> Path:
     return _save(fig, path)
 
 
-def transition_matrix(moves: Iterable[tuple[int, int, int]], path: Path, title: str) -> Path:
+def transition_heatmap(moves: Iterable[tuple[int, int, int]], path: Path, title: str) -> Path:
     """From-cell rows × to-cell columns, users in each square (the diagonal stayed put)."""
     matrix = np.zeros((9, 9), dtype=int)
     for from_cell, to_cell, users in moves:

@@ -183,7 +183,7 @@ def write_report(connect: Callable, reports_root: Path, outbox_root: Path) -> Wr
     since = (day - timedelta(days=lag)).isoformat() if lag else "—"
     png = {
         "nine_grid": charts.nine_grid_heatmap(users_today, scratch / "nine_grid.png", bi(f"Nine-grid on {day}", "九宫格")),
-        "transitions": charts.transition_matrix(moves, scratch / "nine_grid_transitions.png",
+        "transitions": charts.transition_heatmap(moves, scratch / "nine_grid_transitions.png",
                                                 bi(f"Cell moves {since} → {day}", "迁移")),
         "retention": charts.retention_curves(retention, scratch / "retention_curves.png",
                                              bi(f"Retention of week cohorts, as of {day}", "周留存")),

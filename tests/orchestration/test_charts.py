@@ -22,7 +22,7 @@ def test_charts_are_drawn_and_repeatable(tmp_path):
     again = charts.nine_grid_heatmap(users, tmp_path / "b" / "grid.png", "Nine-grid")
     other = charts.nine_grid_heatmap({**users, 9: 32}, tmp_path / "c" / "grid.png", "Nine-grid")
     assert _drawn(first) and first.read_bytes() == again.read_bytes() != other.read_bytes()
-    moves = charts.transition_matrix([(1, 1, 700), (4, 7, 20), (6, 3, 5)], tmp_path / "moves.png", "Moves")
+    moves = charts.transition_heatmap([(1, 1, 700), (4, 7, 20), (6, 3, 5)], tmp_path / "moves.png", "Moves")
     curves = charts.retention_curves([("2026-10-05", d, 0.3 / d) for d in range(1, 15)]
                                      + [("2026-10-12", d, 0.25 / d) for d in range(1, 8)], tmp_path / "ret.png", "R")
     empty = charts.retention_curves([], tmp_path / "none.png", "R")
