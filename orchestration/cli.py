@@ -68,7 +68,7 @@ def check_dates(settings: Settings, start: date, end: date) -> None:
     if end < start:
         raise UsageError(f"--to {end} is before --from {start}")
     if start < settings.start_date:
-        raise UsageError(f"{start} is before the first daily partition {settings.start_date}; "
+        raise UsageError(f"{start} is before the first day {settings.start_date}; "
                          f"set USEROPS_START_DATE={start.isoformat()} (or earlier) to move it")
 
 
@@ -119,17 +119,10 @@ def _run_locked(settings: Settings, instance, start: date, end: date) -> int:
         start = earlier.first
     prepare_dbt_manifest()
 
-    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
-
     from orchestration.definitions import defs
+    from orchestration.lib.run_days import window_tags
 
     job = defs.resolve_job_def("daily_pipeline")
-    if start == end:
-        partition = {"partition_key": start.isoformat(), "tags": run_tags(settings.warehouse)}
-    else:
-        partition = {"partition_key": None, "tags": {ASSET_PARTITION_RANGE_START_TAG: start.isoformat(),
-                                                      ASSET_PARTITION_RANGE_END_TAG: end.isoformat(),
-                                                      **run_tags(settings.warehouse)}}
     _say(f"running every asset for {start} … {end} ({(end - start).days + 1} day(s)); "
          f"warehouse {settings.warehouse}; Dagster home {settings.dagster_home}")
     from orchestration.lib.ui_runs import shown_in_the_ui
@@ -140,7 +133,7 @@ def _run_locked(settings: Settings, instance, start: date, end: date) -> int:
             instance=instance,
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-            **partition,
+            tags={**window_tags(start, end), **run_tags(settings.warehouse)},
         )
     failures = describe_failures(result)
     _say(f"run {result.run_id} {'succeeded' if result.success and not failures else 'FAILED'} "

@@ -81,15 +81,13 @@ class Settings:
 
 
 def first_landing_day(landing: Path) -> date:
-    """The first daily partition when USEROPS_START_DATE is not set: the earliest day folder of any
-    source in the landing zone, so the partitions start where the data starts; yesterday when the
-    landing zone holds none yet (the schedule's first day). A landing zone that drops old folders
-    needs USEROPS_START_DATE, or days already loaded fall before the first partition."""
-    from orchestration.lib.landing import folder_day
+    """The first day a run may cover when USEROPS_START_DATE is not set: the earliest day folder of
+    any source in the landing zone; yesterday when the landing zone holds none yet (the schedule's
+    first day)."""
+    from orchestration.lib.landing import landing_days
 
-    days = [day for source in (landing.iterdir() if landing.is_dir() else []) if source.is_dir()
-            for entry in os.scandir(source) if entry.is_dir() and (day := folder_day(entry.name))]
-    return min(days) if days else date.today() - timedelta(days=1)
+    days = landing_days(landing)
+    return days[0] if days else date.today() - timedelta(days=1)
 
 
 def _int(name: str, default: int) -> int:

@@ -55,7 +55,7 @@ def test_every_warehouse_writer_is_in_the_warehouse_pool():
 def test_job_and_schedule(tmp_path, monkeypatch):
     monkeypatch.setenv("USEROPS_WAREHOUSE", str(tmp_path / "none.duckdb"))     # no unfinished day to catch up
     job = defs.resolve_job_def("daily_pipeline")
-    assert job.partitions_def is not None
+    assert job.partitions_def is None         # a run's days are its tags (orchestration/defs/window.py)
     schedule = defs.resolve_schedule_def("daily_pipeline_schedule")
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.execution_timezone == "Asia/Shanghai"
@@ -64,7 +64,7 @@ def test_job_and_schedule(tmp_path, monkeypatch):
         scheduled_execution_time=datetime(2026, 11, 22, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
         repository_def=defs.get_repository_def())
     requests = list(schedule.evaluate_tick(context).run_requests)
-    assert [r.partition_key for r in requests] == ["2026-11-21"]
+    assert [(r.tags["userops/first_day"], r.tags["userops/last_day"]) for r in requests] == [("2026-11-21", "2026-11-21")]
 
 
 def test_identity_stage_sits_between_the_two_dbt_builds():
@@ -162,8 +162,7 @@ def test_the_schedule_catches_up_a_day_that_never_completed(tmp_path, monkeypatc
         record_completed(conn, [date(2026, 11, 19)], "run-1")             # 11-20 failed
     tick = datetime(2026, 11, 22, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     request = scheduled_request(Settings.from_env(), tick)
-    assert request.partition_key is None
-    assert (request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"]) == \
+    assert (request.tags["userops/first_day"], request.tags["userops/last_day"]) == \
         ("2026-11-20", "2026-11-21")
 
 
@@ -187,3 +186,27 @@ def test_descriptions_show_whole_in_the_ui():
              for label, value in normalize_metadata(graph.get(key).metadata, allow_invalid=True).items()
              if "unserializable" in str(getattr(value, "value", "")) and label not in hidden_by_the_ui}
     assert noise == set()
+
+
+def test_a_year_long_range_plans_each_asset_and_check_once(tmp_path, monkeypatch):
+    """Seen (issue 17): a range run wrote a planned event per partitioned asset per day, and a row
+    per check per day, before its first step: a 365-day range waited over a minute, ~80 assets ×
+    92 days kept the demo waiting 80–210 s."""
+    import shutil
+
+    from dagster._core.execution.api import create_execution_plan
+
+    from orchestration.lib.run_days import window_tags
+    from tests.conftest import REPO_ROOT
+
+    shutil.copy(REPO_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    job = defs.resolve_job_def("daily_pipeline")
+    tags = window_tags(date(2025, 1, 1), date(2025, 12, 31))
+    with dg.DagsterInstance.get() as instance:
+        run = instance.create_run_for_job(job_def=job, execution_plan=create_execution_plan(job, tags=tags), tags=tags)
+        planned = instance.get_records_for_run(run.run_id, of_type={
+            dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED, dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED},
+            limit=100_000).records
+    graph = defs.resolve_asset_graph()
+    assert len(planned) == len(graph.get_all_asset_keys()) - len(graph.external_asset_keys) + len(graph.asset_check_keys)

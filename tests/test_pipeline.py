@@ -14,6 +14,7 @@ from dagster_duckdb import DuckDBResource
 from orchestration.defs.ingest import ingest_assets
 from orchestration.defs.resources import LandingZone
 from orchestration.lib.contract import SOURCES
+from orchestration.lib.run_days import window_tags
 from orchestration.lib.serving import read_only_connection
 from orchestration.settings import dbt_state_path
 from tests.conftest import cli_env, run_cli, warehouse_digest, write
@@ -173,8 +174,8 @@ def test_rerunning_a_day_leaves_identical_tables_and_files_while_bi_reads(pipeli
     with dg.DagsterInstance.get() as instance:
         runs = instance.get_runs()
         assert len(runs) == 2                                              # both runs are in the UI's history
-        assert {r.tags.get("dagster/partition") for r in runs} == {None, "2026-08-07"}
-        assert any(r.tags.get("dagster/asset_partition_range_start") == "2026-08-01" for r in runs)
+        assert {(r.tags["userops/first_day"], r.tags["userops/last_day"]) for r in runs} == \
+            {("2026-08-01", "2026-08-14"), ("2026-08-07", "2026-08-07")}
 
 
 def test_a_day_on_which_nothing_arrived_fails_naming_the_landing_folder(pipeline_run, tmp_path):
@@ -213,7 +214,7 @@ def test_bad_file_fails_the_run_naming_check_file_and_column(tmp_path):
         assert "staging" not in schemas
 
 
-def test_days_before_the_first_partition_are_refused(tmp_path):
+def test_days_before_the_first_day_are_refused(tmp_path):
     result = run_cli(["run", "--date", "2023-12-31"], cli_env(tmp_path, tmp_path / "landing"))
     assert result.returncode == 2
     assert "USEROPS_START_DATE" in result.stderr
@@ -222,7 +223,7 @@ def test_days_before_the_first_partition_are_refused(tmp_path):
 def test_ingest_asset_in_dagster_reports_rows_and_checks(tmp_path, sample):
     online = next(a for a in ingest_assets if a.key == dg.AssetKey(["raw", "online"]))
     result = dg.materialize(
-        [online], partition_key="2026-08-03", raise_on_error=False,
+        [online], tags=window_tags(date(2026, 8, 3), date(2026, 8, 3)), raise_on_error=False,
         resources={"landing": LandingZone(path=str(sample["landing"])),
                    "warehouse": DuckDBResource(database=str(tmp_path / "w.duckdb"))},
     )
@@ -245,8 +246,7 @@ def test_range_loads_in_batches_with_the_same_result(tmp_path, sample):
         database = tmp_path / f"w{batch_bytes}.duckdb"
         result = dg.materialize(
             [online], raise_on_error=False,
-            tags={"dagster/asset_partition_range_start": "2026-08-02",
-                  "dagster/asset_partition_range_end": "2026-08-06"},
+            tags=window_tags(date(2026, 8, 2), date(2026, 8, 6)),
             resources={"landing": LandingZone(path=str(sample["landing"]), batch_bytes=batch_bytes),
                        "warehouse": DuckDBResource(database=str(database))},
         )

@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -26,6 +27,7 @@ import duckdb
 import pytest
 
 from orchestration.lib.outbox import read_manifest, verify
+from orchestration.lib.run_days import window_tags
 from tests.conftest import REPO_ROOT, cli_env, run_cli, write
 
 PEOPLE = [f"A{i:02d}" for i in range(30)] + ["U2", "U3", "U4", "U5", "U6", "N1", "N2", "N3"]
@@ -238,7 +240,7 @@ def _materialize_outbox(recall, tmp_path, monkeypatch):
                         "USEROPS_OUTBOX": str(tmp_path / "outbox")}.items():
         monkeypatch.setenv(name, value)
     resources = build_resources(Settings.from_env())
-    return warehouse, lambda: dg.materialize([recall_outbox], resources=resources, partition_key="2026-09-20",
+    return warehouse, lambda: dg.materialize([recall_outbox], resources=resources, tags=window_tags(date(2026, 9, 20), date(2026, 9, 20)),
                                              raise_on_error=False)
 
 

@@ -27,7 +27,6 @@ def webserver(pipeline_run, tmp_path_factory):
     shutil.copytree(pipeline_run["env"]["DAGSTER_HOME"], home)
     port = free_port()
     env = {**os.environ, **pipeline_run["env"], "DAGSTER_HOME": str(home)}
-    env.pop("USEROPS_START_DATE", None)            # the default: partitions start where the landing zone does
     webserver = Path(sys.executable).parent / "dagster-webserver"
     log_path = tmp / "webserver.log"
     log = log_path.open("w")
@@ -73,12 +72,14 @@ def test_cli_runs_show_on_the_overview_timeline_and_the_jobs_runs_tab(webserver,
     assert runs[0]["runId"][:8] in dom and "No runs" not in dom
 
 
-def test_partitions_start_where_the_data_starts_and_dbt_assets_carry_no_noise(webserver):
+def test_assets_show_no_day_partitions_and_dbt_assets_carry_no_noise(webserver):
+    """Seen: every asset showed ~1,066 daily partitions "8 % filled"; then a year's range spent
+    minutes writing a planned event per asset per day. A run's days are its tags now."""
     data = graphql(webserver["url"], """{
         assetNodes(assetKeys: [{path: ["raw", "sales"]}, {path: ["marts", "user_profile"]}]) {
             assetKey { path } partitionKeys
             metadataEntries { label ... on TextMetadataEntry { text } } } }""")
     for node in data["assetNodes"]:
-        assert node["partitionKeys"][0] == "2026-08-01", node["assetKey"]       # the sample's first day
+        assert node["partitionKeys"] == [], node["assetKey"]
         shown = [e["label"] for e in node["metadataEntries"] if "unserializable" in (e.get("text") or "")]
         assert set(shown) <= {"dagster_dbt/manifest", "dagster_dbt/dagster_dbt_translator"}    # the UI hides these

@@ -4,6 +4,7 @@ one alert line per root failure, unless Dagster will retry it (orchestration/lib
 import dagster as dg
 
 from orchestration.lib import alerts
+from orchestration.lib.run_days import run_window
 from orchestration.settings import Settings
 
 
@@ -16,9 +17,8 @@ def alert_on_run_failure(context: dg.RunFailureSensorContext) -> None:
     failures = [(event.step_key, alerts.root_message(event.event_specific_data.error))
                 for event in context.get_step_failure_events()]
     settings = Settings.from_env()
-    partition = run.tags.get("dagster/partition") or "–".join(
-        filter(None, (run.tags.get("dagster/asset_partition_range_start"),
-                      run.tags.get("dagster/asset_partition_range_end"))))
+    window = run_window(run.tags)
+    days = "" if window is None else str(window[0]) if window[0] == window[1] else f"{window[0]}–{window[1]}"
     run_error = alerts.root_message(getattr(context.failure_event.event_specific_data, "error", None))
-    alerts.send(alerts.failure_lines(run.run_id, run.job_name, partition, failures, run_error), settings.alert_file,
+    alerts.send(alerts.failure_lines(run.run_id, run.job_name, days, failures, run_error), settings.alert_file,
                 settings.alert_webhook)

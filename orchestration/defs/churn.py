@@ -4,7 +4,7 @@ buyer's purchase history, which dbt turns into each buyer's p_alive and p_active
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from orchestration.defs.partitions import DAILY_WAREHOUSE_ASSET
+from orchestration.defs.window import WAREHOUSE_ASSET
 from orchestration.defs.transform import model_key
 from orchestration.lib.purchase_model import fit_purchase_model
 
@@ -17,7 +17,7 @@ from orchestration.lib.purchase_model import fit_purchase_model
                  "and how recently each buyer bought) fitted on all buyers' purchase days, one row of parameters "
                  "per as-of day. MBG/NBD rather than BG/NBD so one-time buyers can fade. The fitting code matches "
                  "the published CDNOW parameters (tests/orchestration/test_churn_model.py)."),
-    **DAILY_WAREHOUSE_ASSET,
+    **WAREHOUSE_ASSET,
 )
 def purchase_model(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata=fit_purchase_model(warehouse.get_connection, context.log))

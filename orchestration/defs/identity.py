@@ -2,12 +2,10 @@
 the identifier graph (who is one person), and the stable person ids mapped onto them (who that
 person was yesterday), with every merge of two existing persons."""
 
-from datetime import date
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from orchestration.defs.partitions import DAILY_WAREHOUSE_ASSET
+from orchestration.defs.window import WAREHOUSE_ASSET, window_days
 from orchestration.defs.transform import model_key
 from orchestration.lib.components import ComponentsDidNotConverge
 from orchestration.lib.identity import MAX_ROUNDS, assign_ids, resolve_components
@@ -15,8 +13,7 @@ from orchestration.lib.identity import MAX_ROUNDS, assign_ids, resolve_component
 COMPONENTS_KEY = dg.AssetKey(["identity", "components"])
 REGISTRY_KEY = dg.AssetKey(["identity", "person_registry"])
 MERGES_KEY = dg.AssetKey(["identity", "person_merges"])
-PARTITIONED = {key: DAILY_WAREHOUSE_ASSET[key] for key in ("partitions_def", "backfill_policy", "pool")}
-SPEC = {"group_name": "identity", "kinds": DAILY_WAREHOUSE_ASSET["kinds"], "owners": DAILY_WAREHOUSE_ASSET["owners"]}
+SPEC = {"group_name": "identity", "kinds": WAREHOUSE_ASSET["kinds"], "owners": WAREHOUSE_ASSET["owners"]}
 
 
 @dg.asset(
@@ -26,7 +23,7 @@ SPEC = {"group_name": "identity", "kinds": DAILY_WAREHOUSE_ASSET["kinds"], "owne
     description=("Who is one person: the connected components of the identity graph, every usable identifier "
                  "with the smallest key of its component (large-star / small-star in portable SQL; the run "
                  f"fails if {MAX_ROUNDS} rounds do not finish, rather than stopping short)."),
-    **DAILY_WAREHOUSE_ASSET,
+    **WAREHOUSE_ASSET,
 )
 def identity_components(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
     try:
@@ -63,10 +60,10 @@ def identity_components(context: dg.AssetExecutionContext, warehouse: DuckDBReso
                           description="Identifiers on the blocklist or over a link cap join nobody."),
     ],
     name="identity_person_registry",
-    **PARTITIONED,
+    pool=WAREHOUSE_ASSET["pool"],
 )
 def person_registry(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
-    as_of, result, health = assign_ids(warehouse.get_connection, date.fromisoformat(context.partition_key_range.end))
+    as_of, result, health = assign_ids(warehouse.get_connection, window_days(context)[2][-1])
     context.log.info(f"person ids as of {as_of}: {result.persons:,} persons ({result.new_persons:,} new), "
                      f"{result.merges:,} merges, {result.splits:,} splits, {result.changed_identifiers:,} identifiers "
                      f"assigned or moved ({result.seconds:.1f}s)")

@@ -1,6 +1,6 @@
-"""Ingestion: one asset per landing-zone source, daily-partitioned on the arrival day (dt).
+"""Ingestion: one asset per landing-zone source, for the run's arrival days (dt).
 
-Each asset reads every file of its partitions, parses and normalises the rows, validates them
+Each asset reads every file of its days, parses and normalises the rows, validates them
 with the source's Great Expectations suite and writes `raw.<source>` and
 `raw.quarantine_<source>` (keys `raw/<source>` match the dbt sources, so lineage joins).
 Checks per source, evaluated in the same step: files that broke the contract (ERROR, blocking),
@@ -18,7 +18,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from orchestration.defs.partitions import DAILY_WAREHOUSE_ASSET
+from orchestration.defs.window import WAREHOUSE_ASSET, window_days
 from orchestration.defs.resources import LandingZone, OutputFolder
 from orchestration.lib import erasure, expectations, failpoints
 from orchestration.lib.contract import ERASURE, SOURCES, SourceSpec
@@ -31,13 +31,6 @@ from orchestration.lib.raw_store import (
 )
 from orchestration.lib.landing import undelivered_days
 from orchestration.lib.run_days import ensure_completed_days
-
-
-def window_days(context: dg.AssetExecutionContext) -> tuple[date, date, list[date]]:
-    """The arrival days [start, end) of this run (a day, or a whole backfill range)."""
-    window = context.partition_time_window
-    start, end = window.start.date(), window.end.date()
-    return start, end, [start + timedelta(days=i) for i in range((end - start).days)]
 
 
 def _markdown_table(rows: list[dict], columns: list[str]) -> str:
@@ -151,7 +144,7 @@ def build_ingest_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         description=(f"{spec.description} Read from `<landing>/{spec.name}/dt=…/`, checked against the input "
                      f"contract and `expectations/{spec.name}.json`; good rows in `raw.{spec.name}`, rejected "
                      f"rows with a reason in `raw.quarantine_{spec.name}`."),
-        **DAILY_WAREHOUSE_ASSET,
+        **WAREHOUSE_ASSET,
         check_specs=check_specs(spec, key),
         # Erasure requests first (nobody erased today is loaded again); nothing is built for a day
         # on which nothing arrived at all (landing_zone fails it).
@@ -220,7 +213,7 @@ LANDING_ZONE = dg.AssetKey(["raw", "landing_zone"])
                  "file), recorded in `raw.ingested_files` as ignored, with why, so nothing delivered goes unseen. "
                  "Fails when nothing at all arrived for the run's day (no source has a day folder); a day inside a "
                  "longer range with nothing is a WARN."),
-    **DAILY_WAREHOUSE_ASSET,
+    **WAREHOUSE_ASSET,
     check_specs=[dg.AssetCheckSpec("nothing_outside_the_sources", asset=LANDING_ZONE,
                                    description="Every entry of the landing zone is a source folder, and every "
                                                "day of the run had a delivery.")],
@@ -264,7 +257,7 @@ ERASURE_KEY = dg.AssetKey(["privacy", "erasure"])
                  "the retained outbox files are scrubbed, salted-hash tombstones keep them from coming back "
                  "(`privacy.erasure_tombstones`), and `marts.erasure_log` records each request without clear "
                  "values. See orchestration/lib/erasure.py."),
-    **DAILY_WAREHOUSE_ASSET,
+    **WAREHOUSE_ASSET,
     check_specs=[
         dg.AssetCheckSpec("requests_readable", asset=ERASURE_KEY, blocking=True,
                           description="Every erasure request could be read (one that cannot is never dropped)."),

@@ -5,8 +5,7 @@ drives the frequency caps."""
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from orchestration.defs.ingest import window_days
-from orchestration.defs.partitions import DAILY_WAREHOUSE_ASSET
+from orchestration.defs.window import WAREHOUSE_ASSET, window_days
 from orchestration.defs.resources import OutputFolder
 from orchestration.defs.transform import model_key
 from orchestration.lib.recall_outbox import RecallRefused, publish
@@ -22,7 +21,7 @@ from orchestration.lib.recall_outbox import RecallRefused, publish
                  "control holdouts) that drives the frequency caps; a range run writes every day of the range, in "
                  "order, as its daily runs would. Consent and suppression are re-checked right before writing; "
                  "the control group never reaches a file."),
-    **DAILY_WAREHOUSE_ASSET,
+    **WAREHOUSE_ASSET,
 )
 def recall_outbox(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
                   outbox: OutputFolder) -> dg.MaterializeResult:

@@ -4,7 +4,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from orchestration.defs.identity import COMPONENTS_KEY
-from orchestration.defs.partitions import DAILY_WAREHOUSE_ASSET
+from orchestration.defs.window import WAREHOUSE_ASSET
 from orchestration.defs.transform import model_key
 from orchestration.lib.phone_regions import add_new_prefixes
 
@@ -17,7 +17,7 @@ from orchestration.lib.phone_regions import add_new_prefixes
     group_name="profile",
     description=("Province, city and carrier of each mainland phone prefix (+86 and seven digits) seen in the data, "
                  "from libphonenumber: the profile's region when member data has none, and region rules for calls."),
-    **DAILY_WAREHOUSE_ASSET,
+    **WAREHOUSE_ASSET,
 )
 def phone_regions(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata=add_new_prefixes(warehouse.get_connection, context.log))

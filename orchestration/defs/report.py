@@ -4,7 +4,7 @@ page per day with its PNG charts under USEROPS_REPORTS/dt=<day>/."""
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from orchestration.defs.partitions import DAILY_WAREHOUSE_ASSET
+from orchestration.defs.window import WAREHOUSE_ASSET
 from orchestration.defs.recall import recall_outbox
 from orchestration.defs.resources import OutputFolder
 from orchestration.defs.transform import model_key
@@ -19,7 +19,7 @@ from orchestration.lib.daily_report import RELATIONS, ReportRefused, write_repor
                  "charts under `USEROPS_REPORTS/dt=<day>/` — nine-grid with its change since yesterday and last week, "
                  "cell moves over the last 7 days, retention curves, churn-cycle rates, lapse funnel, recall audiences, "
                  "costs and lift against the control group, rows loaded and quarantined per source."),
-    **{**DAILY_WAREHOUSE_ASSET, "kinds": {"python", "duckdb", "matplotlib", "html"}},
+    **{**WAREHOUSE_ASSET, "kinds": {"python", "duckdb", "matplotlib", "html"}},
 )
 def daily_report(context: dg.AssetExecutionContext, warehouse: DuckDBResource, reports: OutputFolder,
                  outbox: OutputFolder) -> dg.MaterializeResult:

@@ -7,12 +7,11 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from orchestration.dbt_project import dbt_project
-from orchestration.defs.partitions import DAILY_WAREHOUSE_ASSET
+from orchestration.defs.window import WAREHOUSE_ASSET, window_days
 from orchestration.defs.recall import recall_outbox
 from orchestration.defs.report import daily_report
 from orchestration.defs.resources import OutputFolder
 from orchestration.defs.transform import model_key
-from orchestration.defs.ingest import window_days
 from orchestration.lib import erasure
 from orchestration.lib import serving as serving_copy
 from orchestration.lib.run_days import COMPLETED, record_completed
@@ -29,7 +28,7 @@ BI_TABLES = serving_copy.bi_tables(dbt_project.manifest_path)
                  "map, no raw or quarantine rows, no stored test failures — and a `<column>_zh` Chinese label beside "
                  "each stage, segment, cell, channel and group key. Published whole by an atomic rename after the run's "
                  "other assets, so a dashboard never sees a half-written copy and never blocks the pipeline."),
-    **{**DAILY_WAREHOUSE_ASSET, "kinds": {"python", "duckdb", "parquet"}},
+    **{**WAREHOUSE_ASSET, "kinds": {"python", "duckdb", "parquet"}},
 )
 def bi_copy(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
             serving: OutputFolder) -> dg.MaterializeResult:
@@ -57,7 +56,7 @@ def bi_copy(context: dg.AssetExecutionContext, warehouse: DuckDBResource,
                  "landed but never got here (a failed or never-run day), so no day's opt-outs are skipped. On a day "
                  "with erasure requests the warehouse file is first rewritten with its live data only, so no freed "
                  "block keeps an erased value."),
-    **DAILY_WAREHOUSE_ASSET,
+    **WAREHOUSE_ASSET,
 )
 def completed_days(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
     start, end, days = window_days(context)

@@ -1,11 +1,11 @@
-"""Pure helpers that turn a Dagster partition window into dbt arguments."""
+"""Pure helpers that turn the run's arrival days into dbt arguments."""
 
 from __future__ import annotations
 
-import dagster as dg
+from datetime import date
 
 
-def build_args(window: dg.TimeWindow) -> list[str]:
+def build_args(start: date, end: date) -> list[str]:
     """`dbt build` of the half-open window [start, end) as dbt's event-time range: the microbatch
     models' batches (one per day, recall's campaign days) and, through run_window_start() and
     run_window_end(), every other model's filter. Not as --vars, which would make dbt re-parse
@@ -16,6 +16,6 @@ def build_args(window: dg.TimeWindow) -> list[str]:
     prove rules on given rows, not the day's data: pytest runs them (tests/test_dbt_unit_tests.py),
     a run does not. No JSON artifacts: Dagster reads the build's events from its log, and writing
     the manifest again costs every step half a second."""
-    return ["build", "--event-time-start", window.start.strftime("%Y-%m-%d"),
-            "--event-time-end", window.end.strftime("%Y-%m-%d"), "--indirect-selection", "buildable",
+    return ["build", "--event-time-start", start.isoformat(),
+            "--event-time-end", end.isoformat(), "--indirect-selection", "buildable",
             "--exclude-resource-type", "unit_test", "--no-write-json"]

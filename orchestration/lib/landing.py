@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -65,6 +66,12 @@ def folder_day(name: str) -> date | None:
         return date(year, month, day)
     except ValueError:
         return None
+
+
+def landing_days(landing: Path) -> list[date]:
+    """Every day that has a `dt=` folder under any source of the landing zone."""
+    return sorted({day for source in (landing.iterdir() if landing.is_dir() else []) if source.is_dir()
+                   for entry in os.scandir(source) if entry.is_dir() and (day := folder_day(entry.name))})
 
 
 def source_entries(landing: Path, source: str) -> tuple[dict[date, list[Path]], list[tuple[Path, str]]]:

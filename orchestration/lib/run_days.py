@@ -27,6 +27,27 @@ COMPLETED = "pipeline.completed_days"
 _LEDGER = "raw.ingested_files"
 
 
+FIRST_DAY_TAG, LAST_DAY_TAG = "userops/first_day", "userops/last_day"
+
+
+def window_tags(first: date, last: date) -> dict[str, str]:
+    """The run tags that name a run's arrival days (inclusive)."""
+    return {FIRST_DAY_TAG: first.isoformat(), LAST_DAY_TAG: last.isoformat()}
+
+
+def run_window(tags: dict[str, str]) -> tuple[date, date] | None:
+    """The first and last arrival day of a run, from its tags (None when it names none)."""
+    first, last = tags.get(FIRST_DAY_TAG), tags.get(LAST_DAY_TAG)
+    return (date.fromisoformat(first), date.fromisoformat(last)) if first and last else None
+
+
+def due_window(warehouse: Path, landing: Path, last: date) -> tuple[date, date, list[str]]:
+    """The days a run ending on `last` covers: widened back to the first earlier day to run again
+    (a failed, never-run or corrected day), with the reasons for widening."""
+    earlier = catch_up(warehouse, landing, last)
+    return (earlier.first or last), last, earlier.reasons() if earlier.first else []
+
+
 def _exists(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     return bool(conn.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
                              [schema, table]).fetchone()[0])

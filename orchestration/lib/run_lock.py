@@ -25,7 +25,7 @@ import signal
 import socket
 import time
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 PID_TAG, HOST_TAG = "userops/pid", "userops/host"
@@ -171,7 +171,7 @@ def recover(instance, warehouse: Path, folders: list[Path]) -> list[str]:
 def prune_run_history(instance, keep_days: int) -> int:
     """Delete Dagster runs created more than `keep_days` ago, with their events and compute logs
     (run history is kept for a while, not for ever). Returns how many were deleted."""
-    from datetime import timedelta, timezone
+    from datetime import timezone
 
     from dagster import RunsFilter
 
@@ -221,17 +221,23 @@ class SkippedDays(RuntimeError):
 def refuse_skipped_days(tags: dict[str, str], settings) -> None:
     """A run Dagster launched cannot widen its own days: when it would pass over an earlier day
     that never completed (or changed since), it stops before its first step, saying what to run."""
-    from orchestration.lib.run_days import catch_up
+    from orchestration.lib.run_days import catch_up, run_window
 
-    first = tags.get("dagster/partition") or tags.get("dagster/asset_partition_range_start")
-    last = tags.get("dagster/partition") or tags.get("dagster/asset_partition_range_end")
-    if not first:
+    window = run_window(tags)
+    if window is None:
         return
-    earlier = catch_up(settings.warehouse, settings.landing, date.fromisoformat(first))
+    first, last = window
+    earlier = catch_up(settings.warehouse, settings.landing, first)
     if earlier.first:
         raise SkippedDays("; ".join(earlier.reasons()) + f". This run covers only {first} … {last}: run "
                           f"`userops run --from {earlier.first} --to {last}` (or materialize that range) so "
                           "those days count before anyone is messaged.")
+
+
+def business_yesterday(settings) -> date:
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(settings.timezone)).date() - timedelta(days=1)
 
 
 def locked_executor_class():
@@ -239,6 +245,8 @@ def locked_executor_class():
     Dagster launches: the UI's Materialize, the schedule); built lazily, nothing at import."""
     from dagster._core.executor.base import Executor
 
+    from orchestration.lib.landing import landing_days
+    from orchestration.lib.run_days import due_window, run_window, window_tags
     from orchestration.settings import Settings
 
     class LockedExecutor(Executor):
@@ -264,7 +272,16 @@ def locked_executor_class():
                 if pruned:
                     plan_context.log.info(f"run history: {pruned} run(s) older than {settings.run_history_days} "
                                           "days deleted")
-                refuse_skipped_days(plan_context.dagster_run.tags, settings)
+                tags = plan_context.dagster_run.tags
+                if run_window(tags) is None:     # launched from the UI without days: the last day landed, widened
+                    landed = landing_days(settings.landing)
+                    last = landed[-1] if landed else business_yesterday(settings)
+                    first, last, reasons = due_window(settings.warehouse, settings.landing, last)
+                    tags = {**tags, **window_tags(first, last)}
+                    plan_context.instance.add_run_tags(plan_context.run_id, window_tags(first, last))
+                    plan_context.log.info(f"no days given: running {first} … {last}"
+                                          + (f" ({'; '.join(reasons)})" if reasons else " (the last day landed)"))
+                refuse_skipped_days(tags, settings)
                 yield from self.inner.execute(plan_context, execution_plan)
 
     return LockedExecutor

@@ -9,7 +9,7 @@ import duckdb
 from orchestration.lib.contract import SOURCES
 from orchestration.lib.ingest import ingest
 from orchestration.lib.raw_store import replace_window
-from orchestration.lib.run_days import catch_up, record_completed
+from orchestration.lib.run_days import catch_up, record_completed, window_tags
 from tests.conftest import write
 
 HEADER = "record_id,record_time,record_type,store_id,phone\n"
@@ -60,8 +60,8 @@ def test_a_launched_run_refuses_to_pass_over_an_unfinished_day(tmp_path, landing
     monkeypatch.setenv("USEROPS_WAREHOUSE", str(_warehouse(tmp_path, landing)))
     monkeypatch.setenv("USEROPS_LANDING", str(landing))
     with pytest.raises(SkippedDays, match=r"never completed: 2026-08-03.*userops run --from 2026-08-03 --to 2026-08-04"):
-        refuse_skipped_days({"dagster/partition": "2026-08-04"}, Settings.from_env())
-    refuse_skipped_days({"dagster/partition": "2026-08-03"}, Settings.from_env())      # covers it: fine
+        refuse_skipped_days(window_tags(date(2026, 8, 4), date(2026, 8, 4)), Settings.from_env())
+    refuse_skipped_days(window_tags(date(2026, 8, 3), date(2026, 8, 3)), Settings.from_env())      # covers it: fine
 
 
 def test_the_schedule_still_requests_yesterday_while_a_run_writes_the_warehouse(tmp_path, landing, monkeypatch):
@@ -84,4 +84,4 @@ def test_the_schedule_still_requests_yesterday_while_a_run_writes_the_warehouse(
         request = scheduled_request(Settings.from_env(), datetime(2026, 8, 5, 2, tzinfo=ZoneInfo("Asia/Shanghai")))
     finally:
         writer.kill()
-    assert request.partition_key == "2026-08-04" and "busy" in request.tags["userops/catch_up"]
+    assert request.tags["userops/last_day"] == "2026-08-04" and "busy" in request.tags["userops/catch_up"]

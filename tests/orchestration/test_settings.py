@@ -1,4 +1,4 @@
-"""Settings from the environment: where the daily partitions start."""
+"""Settings from the environment: the first day a run may cover."""
 
 from datetime import date, timedelta
 
@@ -8,7 +8,7 @@ from orchestration.settings import Settings
 from tests.conftest import write
 
 
-def test_partitions_start_where_the_landing_zone_starts_unless_set(tmp_path, monkeypatch):
+def test_the_first_day_is_where_the_landing_zone_starts_unless_set(tmp_path, monkeypatch):
     """Seen: every asset showed ~1,066 daily partitions "8 % filled", the partitions starting at
     2024-01-01 while the data started in August 2026."""
     monkeypatch.delenv("USEROPS_START_DATE", raising=False)
