@@ -1,9 +1,10 @@
-{#- The snapshot days a run writes: the window's days [start, end) on an incremental
-    run, every day before its end on a full build; cut to the days data has arrived for by the
-    caller. One column, snapshot_date. -#}
-{% macro snapshot_days() -%}
-    {%- set first = run_window_start() if is_incremental() else "cast('2000-01-01' as date)" -%}
+{#- The snapshot days a run writes: the window's days [start, end) on an incremental run; on a
+    full build every day from `first_day` (an SQL expression: the first day data arrived, so a
+    history from any year has its snapshots) to the window's end. Cut to the days data has
+    arrived for by the caller. One column, snapshot_date. -#}
+{% macro snapshot_days(first_day) -%}
     {%- set last = run_window_end() -%}
+    {%- set first = run_window_start() if is_incremental() else "coalesce(" ~ first_day ~ ", " ~ last ~ ")" -%}
     select cast(date_day as date) as snapshot_date
     from ({{ dbt.date_spine('day', first, last) }}) as days
 {%- endmacro %}

@@ -220,6 +220,23 @@ def test_days_before_the_first_day_are_refused(tmp_path):
     assert "USEROPS_START_DATE" in result.stderr
 
 
+def test_a_history_from_before_2000_has_a_profile_for_every_person(tmp_path):
+    """Seen (issue 17): a history starting in 1997 (the CDNOW transaction log) gave an empty
+    user_profile_daily: the first build's snapshot days started at a fixed 2000-01-01."""
+    from orchestration.sample.generator import generate
+
+    generate(tmp_path / "landing", 40, date(1997, 1, 1), date(1997, 1, 3), 7)
+    env = {**cli_env(tmp_path, tmp_path / "landing"), "USEROPS_START_DATE": ""}     # the first day landed
+    result = run_cli(["run", "--from", "1997-01-01", "--to", "1997-01-03"], env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    with duckdb.connect(env["USEROPS_WAREHOUSE"], read_only=True) as conn:
+        persons = conn.execute("select count(*) from marts.persons").fetchone()[0]
+        assert persons > 0
+        assert conn.execute("select count(*), min(as_of_date), max(as_of_date) from marts.user_profile").fetchone() == \
+            (persons, date(1997, 1, 3), date(1997, 1, 3))
+        assert conn.execute("select min(snapshot_date) from marts.user_profile_daily").fetchone()[0] == date(1997, 1, 1)
+
+
 def test_ingest_asset_in_dagster_reports_rows_and_checks(tmp_path, sample):
     online = next(a for a in ingest_assets if a.key == dg.AssetKey(["raw", "online"]))
     result = dg.materialize(

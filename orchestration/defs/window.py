@@ -22,7 +22,10 @@ WAREHOUSE_ASSET = {
 
 def window_days(context: dg.AssetExecutionContext) -> tuple[date, date, list[date]]:
     """The arrival days [start, end) of this run (a day, or a whole range)."""
-    window = run_window(context.run.tags)
+    # The stored run, not context.run: a run launched without days has them added by the executor
+    # after its steps' copy of the run was made (orchestration/lib/run_lock.py).
+    stored = context.instance.get_run_by_id(context.run.run_id)
+    window = run_window((stored or context.run).tags)
     if window is None:
         raise dg.Failure(f"this run names no arrival day: give it the tags {FIRST_DAY_TAG} and {LAST_DAY_TAG} "
                          "(YYYY-MM-DD), or use `userops run --date …`")

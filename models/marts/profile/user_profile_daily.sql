@@ -18,7 +18,7 @@ bounds as (
 
 days as (
     select d.snapshot_date
-    from ({{ snapshot_days() }}) as d
+    from ({{ snapshot_days('(select min(arrived_on) from ' ~ ref('int_person_activity_daily') ~ ')') }}) as d
     cross join bounds b
     where d.snapshot_date <= b.last_arrival
 ),
